@@ -1,0 +1,135 @@
+"""Calendar connections, the calendars they expose, watch channels and sync runs.
+
+Provider-neutral: ``provider`` is a key of ``integrations.providers.PROVIDERS`` and
+``sync_cursor`` is an opaque string (a Google sync token, a Graph delta link, a CalDAV
+sync-token), so later providers need no schema change.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+from integrations.fields import EncryptedTextField
+
+
+class CalendarConnection(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        ERROR = "error"
+        REAUTH_REQUIRED = "reauth_required"
+        DISCONNECTED = "disconnected"
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="calendar_connections")
+    provider = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    account_email = models.EmailField(blank=True)
+    access_token = EncryptedTextField(null=True, blank=True)
+    refresh_token = EncryptedTextField(null=True, blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    granted_scopes = models.TextField(blank=True)
+    block_tentative = models.BooleanField(default=False)
+    block_all_day = models.BooleanField(default=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "provider"], name="one_connection_per_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.account_email or '-'} ({self.status})"
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status != self.Status.DISCONNECTED
+
+
+class ExternalCalendar(models.Model):
+    connection = models.ForeignKey(CalendarConnection, on_delete=models.CASCADE, related_name="calendars")
+    external_id = models.CharField(max_length=1024)
+    summary = models.CharField(max_length=255, blank=True)
+    primary = models.BooleanField(default=False)
+    selected = models.BooleanField(default=False)
+    time_zone = models.CharField(max_length=64, blank=True)
+    sync_cursor = models.TextField(blank=True)
+    window_end = models.DateTimeField(null=True, blank=True, help_text="How far ahead the last full sync reached.")
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-primary", "summary"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "external_id"], name="unique_calendar_per_connection"),
+        ]
+
+    def __str__(self) -> str:
+        return self.summary or self.external_id
+
+
+class WatchChannel(models.Model):
+    """A push-notification channel; ``token`` is our secret, checked on every notification."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        STOPPED = "stopped"
+
+    calendar = models.ForeignKey(ExternalCalendar, on_delete=models.CASCADE, related_name="channels")
+    channel_id = models.CharField(max_length=64, unique=True)
+    token = EncryptedTextField()
+    resource_id = models.CharField(max_length=255)
+    resource_uri = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField()
+    last_message_number = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} ({self.status})"
+
+
+class SyncRun(models.Model):
+    class Trigger(models.TextChoices):
+        INITIAL = "initial"
+        NOTIFICATION = "notification"
+        PERIODIC = "periodic"
+        MANUAL = "manual"
+        HORIZON = "horizon"
+        SELECTION = "selection"
+
+    class Kind(models.TextChoices):
+        FULL = "full"
+        INCREMENTAL = "incremental"
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    calendar = models.ForeignKey(ExternalCalendar, on_delete=models.CASCADE, related_name="sync_runs")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    events_seen = models.PositiveIntegerField(default=0)
+    blocks_upserted = models.PositiveIntegerField(default=0)
+    blocks_deleted = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["calendar", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} sync of {self.calendar_id} ({self.status})"

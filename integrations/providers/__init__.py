@@ -1,0 +1,1 @@
+"""Calendar providers, registered explicitly by key (no import side effects)."""

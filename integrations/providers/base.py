@@ -1,0 +1,153 @@
+"""The provider contract: neutral types and errors shared by every calendar provider.
+
+The sync engine (``integrations.sync``) only speaks these types. A provider package
+(``integrations/providers/google/``, later ``microsoft/``, ``caldav/``) maps its wire
+format onto them and its HTTP failures onto :class:`ProviderError` subclasses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+class ProviderError(Exception):
+    """Any failure talking to a provider. ``retryable`` says whether trying again may help."""
+
+    retryable = False
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ReauthRequired(ProviderError):
+    """The grant is gone (revoked, expired refresh token): the merchant must reconnect."""
+
+
+class PermissionDenied(ProviderError):
+    """The grant lacks a needed scope, or the resource is not readable (403)."""
+
+
+class NotFound(ProviderError):
+    """Unknown calendar or channel (404)."""
+
+
+class CursorExpired(ProviderError):
+    """The stored sync cursor is no longer valid: a full sync is required (410)."""
+
+
+class InvalidRequest(ProviderError):
+    """The provider refused our request as malformed (400); a bug on our side, not retried."""
+
+
+class TransientError(ProviderError):
+    """5xx, timeouts, unreadable answers: try again with backoff."""
+
+    retryable = True
+
+
+class RateLimited(TransientError):
+    """429 or a rate-limit 403; ``retry_after`` in seconds when the provider said so."""
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+class EventStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    TENTATIVE = "tentative"
+    CANCELLED = "cancelled"
+
+
+class Response(StrEnum):
+    """The calendar owner's own answer to an invitation."""
+
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    TENTATIVE = "tentative"
+    NEEDS_ACTION = "needs_action"
+
+
+class EventKind(StrEnum):
+    DEFAULT = "default"
+    OUT_OF_OFFICE = "out_of_office"
+    FOCUS_TIME = "focus_time"
+    WORKING_LOCATION = "working_location"
+    BIRTHDAY = "birthday"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteCalendar:
+    id: str
+    summary: str
+    primary: bool = False
+    time_zone: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteEvent:
+    """One event occurrence, already expanded: timing and the fields that decide busy.
+
+    Timed events carry aware ``start``/``end``; all-day events carry ``start_date``/
+    ``end_date`` (end exclusive) and no instants, because they are placed in the
+    merchant's time zone. No title, description, location or attendees: we never keep them.
+    """
+
+    id: str
+    status: EventStatus = EventStatus.CONFIRMED
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    transparent: bool = False
+    own_response: Response | None = None
+    kind: EventKind = EventKind.DEFAULT
+
+    @property
+    def all_day(self) -> bool:
+        return self.start_date is not None
+
+
+@dataclass(slots=True)
+class EventPage:
+    events: list[RemoteEvent] = field(default_factory=list)
+    next_cursor: str | None = None  # set on the last page only
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    channel_id: str
+    resource_id: str
+    resource_uri: str
+    expires_at: dt.datetime
+
+
+class CalendarClient(Protocol):
+    """What the sync engine needs from a provider, for one connection."""
+
+    def list_calendars(self) -> list[RemoteCalendar]: ...
+
+    def list_events(
+        self,
+        calendar_id: str,
+        *,
+        cursor: str | None,
+        window_start: dt.datetime,
+        window_end: dt.datetime,
+    ) -> Iterator[EventPage]:
+        """Full listing of the window when ``cursor`` is None, else the changes since it."""
+        ...
+
+    def watch(self, calendar_id: str, *, address: str, channel_id: str, token: str) -> ChannelInfo: ...
+
+    def stop_channel(self, *, channel_id: str, resource_id: str) -> None: ...
+
+    def revoke(self) -> None: ...

@@ -1,0 +1,68 @@
+"""Blocked times and bookings: what makes a slot unavailable to customers.
+
+Synced blocked times carry only timing, the calendar they came from and a
+provider-neutral ``external_key``; never a title, description, location or attendee.
+"""
+
+from django.db import models
+
+
+class BlockedTime(models.Model):
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        GOOGLE = "google", "Google Calendar"
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="blocked_times")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    all_day = models.BooleanField(default=False)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    note = models.CharField(max_length=200, blank=True, help_text="The merchant's own note (manual blocks only).")
+    calendar = models.ForeignKey(
+        "integrations.ExternalCalendar",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="blocked_times",
+    )
+    external_key = models.CharField(max_length=512, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["merchant", "start", "end"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="blocked_time_end_after_start"),
+            models.UniqueConstraint(
+                fields=["calendar", "external_key"],
+                condition=models.Q(external_key__isnull=False),
+                name="blocked_time_unique_external_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M}"
+
+    @property
+    def is_synced(self) -> bool:
+        return self.source != self.Source.MANUAL
+
+
+class Booking(models.Model):
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="bookings")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    customer_name = models.CharField(max_length=200)
+    customer_email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["merchant", "start", "end"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="booking_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_name} {self.start:%Y-%m-%d %H:%M}"

@@ -1,0 +1,39 @@
+"""Factories for the models every test suite needs."""
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+
+from merchants.models import BusinessHours, Merchant
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    email = factory.Sequence(lambda n: f"merchant{n}@example.com")
+    username = factory.SelfAttribute("email")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class MerchantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Merchant
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Salon {n}")
+    slug = factory.Sequence(lambda n: f"salon-{n}")
+    time_zone = "Europe/Berlin"
+
+    @factory.post_generation
+    def hours(self, create, extracted, **kwargs):
+        """Monday-Friday 09:00-17:00 unless ``hours=[(weekday, "HH:MM", "HH:MM"), ...]`` is given."""
+        if not create:
+            return
+        spec = extracted if extracted is not None else [(d, "09:00", "17:00") for d in range(5)]
+        BusinessHours.objects.bulk_create(
+            BusinessHours(merchant=self, weekday=d, start=dt.time.fromisoformat(s), end=dt.time.fromisoformat(e))
+            for d, s, e in spec
+        )
