@@ -6,6 +6,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import MerchantFactory
 
+pytest_plugins = ["integrations.google_emulator.pytest_plugin"]
+
 PASSWORD = "correct horse battery staple"
 
 

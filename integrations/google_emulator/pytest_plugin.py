@@ -1,0 +1,1 @@
+"""pytest fixtures that run the Google emulator in-process. Filled in by the emulator work."""
