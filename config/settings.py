@@ -174,6 +174,12 @@ GOOGLE_API_ROOT = env.str("GOOGLE_API_ROOT", default="https://www.googleapis.com
 GOOGLE_WEBHOOK_PATH = "/api/v1/merchant/integrations/google/calendar/watch"
 GOOGLE_WEBHOOK_URL = env.str("GOOGLE_WEBHOOK_URL", default=PUBLIC_BASE_URL + GOOGLE_WEBHOOK_PATH)
 CALENDAR_SYNC_HORIZON_DAYS = env.int("CALENDAR_SYNC_HORIZON_DAYS", default=365)
+# Calls to Google: per-request socket timeout and short in-call retries (exponential
+# backoff with jitter, honouring Retry-After up to the cap; longer waits go back to the task).
+GOOGLE_API_TIMEOUT_SECONDS = env.float("GOOGLE_API_TIMEOUT_SECONDS", default=20.0)
+GOOGLE_API_MAX_ATTEMPTS = env.int("GOOGLE_API_MAX_ATTEMPTS", default=4)
+GOOGLE_API_RETRY_BASE_SECONDS = env.float("GOOGLE_API_RETRY_BASE_SECONDS", default=0.5)
+GOOGLE_API_RETRY_MAX_WAIT_SECONDS = env.float("GOOGLE_API_RETRY_MAX_WAIT_SECONDS", default=30.0)
 CALENDAR_SYNC_LOOKBACK_DAYS = env.int("CALENDAR_SYNC_LOOKBACK_DAYS", default=30)
 CALENDAR_PERIODIC_SYNC_INTERVAL = timedelta(hours=env.int("CALENDAR_PERIODIC_SYNC_HOURS", default=3))
 
