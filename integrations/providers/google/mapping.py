@@ -1,0 +1,114 @@
+"""Google Calendar ``Event`` JSON -> the provider-neutral :class:`RemoteEvent`.
+
+Only the fields that decide "busy" are read: status, transparency, the calendar owner's
+own attendee entry (``self: true``), ``eventType`` and the timing. Titles, descriptions,
+locations and attendee lists are never copied (SPEC §4, privacy).
+https://developers.google.com/calendar/api/v3/reference/events#resource
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from typing import Any
+
+from integrations.providers.base import EventKind, EventStatus, RemoteCalendar, RemoteEvent, Response
+
+logger = logging.getLogger(__name__)
+
+_STATUS = {"confirmed": EventStatus.CONFIRMED, "tentative": EventStatus.TENTATIVE, "cancelled": EventStatus.CANCELLED}
+_RESPONSE = {
+    "accepted": Response.ACCEPTED,
+    "declined": Response.DECLINED,
+    "tentative": Response.TENTATIVE,
+    "needsAction": Response.NEEDS_ACTION,
+}
+_KIND = {
+    "default": EventKind.DEFAULT,
+    "outOfOffice": EventKind.OUT_OF_OFFICE,
+    "focusTime": EventKind.FOCUS_TIME,
+    "workingLocation": EventKind.WORKING_LOCATION,
+    "birthday": EventKind.BIRTHDAY,
+    "fromGmail": EventKind.DEFAULT,
+}
+
+
+class MalformedEvent(ValueError):
+    """An event whose timing cannot be read."""
+
+
+def _zone(name: str | None) -> dt.tzinfo | None:
+    if not name:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _instant(value: dict[str, Any], default_zone: str | None) -> dt.datetime:
+    raw = value.get("dateTime")
+    try:
+        parsed = dt.datetime.fromisoformat(raw)
+    except (TypeError, ValueError) as exc:
+        raise MalformedEvent(f"unreadable dateTime {raw!r}") from exc
+    if parsed.tzinfo is None:
+        # RFC 3339 requires an offset unless ``timeZone`` names the zone.
+        zone = _zone(value.get("timeZone")) or _zone(default_zone) or dt.UTC
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(dt.UTC)
+
+
+def _date(value: dict[str, Any]) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value["date"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedEvent(f"unreadable date {value.get('date')!r}") from exc
+
+
+def _own_response(event: dict[str, Any]) -> Response | None:
+    for attendee in event.get("attendees") or ():
+        if attendee.get("self"):
+            return _RESPONSE.get(attendee.get("responseStatus", "needsAction"), Response.NEEDS_ACTION)
+    return None
+
+
+def event_from_google(event: dict[str, Any], *, calendar_zone: str | None = None) -> RemoteEvent:
+    """Map one event (an expanded instance with ``singleEvents=true``). Raises :class:`MalformedEvent`."""
+    event_id = event.get("id")
+    if not event_id:
+        raise MalformedEvent("event without id")
+    status = _STATUS.get(event.get("status", "confirmed"), EventStatus.CONFIRMED)
+    if status is EventStatus.CANCELLED:
+        # Tombstones only guarantee the id.
+        return RemoteEvent(id=event_id, status=EventStatus.CANCELLED)
+    start, end = event.get("start") or {}, event.get("end") or {}
+    common = {
+        "id": event_id,
+        "status": status,
+        "transparent": event.get("transparency") == "transparent",
+        "own_response": _own_response(event),
+        "kind": _KIND.get(event.get("eventType", "default"), EventKind.OTHER),
+    }
+    if "date" in start:
+        start_date = _date(start)
+        end_date = _date(end) if "date" in end else start_date + dt.timedelta(days=1)
+        if end_date <= start_date:
+            end_date = start_date + dt.timedelta(days=1)
+        return RemoteEvent(start_date=start_date, end_date=end_date, **common)
+    if "dateTime" not in start:
+        raise MalformedEvent("event without start")
+    start_at = _instant(start, calendar_zone)
+    end_at = _instant(end, calendar_zone) if "dateTime" in end else start_at
+    return RemoteEvent(start=start_at, end=max(end_at, start_at), **common)
+
+
+def calendar_from_google(entry: dict[str, Any]) -> RemoteCalendar:
+    """Map one ``calendarList`` entry; the merchant's own name for it wins."""
+    return RemoteCalendar(
+        id=entry["id"],
+        summary=entry.get("summaryOverride") or entry.get("summary") or entry["id"],
+        primary=bool(entry.get("primary")),
+        time_zone=entry.get("timeZone", ""),
+    )

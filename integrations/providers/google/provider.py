@@ -1,0 +1,86 @@
+"""Google Calendar as a provider: a class-level description (key, name, scopes, endpoints).
+
+Endpoints come from settings (SPEC §2), so pointing four variables at the local emulator
+redirects every call. Nothing here imports Google's libraries: the registry in
+``integrations.providers`` can be imported by provider-neutral code without pulling them in.
+
+https://developers.google.com/identity/protocols/oauth2/web-server
+https://developers.google.com/calendar/api/auth
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from integrations.models import CalendarConnection
+    from integrations.providers.google.client import GoogleCalendarClient
+
+CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
+CALENDAR_EVENTS_READONLY = "https://www.googleapis.com/auth/calendar.events.readonly"
+CALENDARLIST_READONLY = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
+CALENDAR_FULL = "https://www.googleapis.com/auth/calendar"
+
+
+class GoogleProvider:
+    key = "google"
+    name = "Google Calendar"
+    # One read-only scope covers everything we call: calendarList.list (the account email
+    # is the primary calendar's id), events.list, events.watch and channels.stop. Long
+    # form, so oauthlib never sees an alias expanded in the token response.
+    scopes: tuple[str, ...] = (CALENDAR_READONLY,)
+    # Grants that are enough to read calendars and their events (any one of these sets).
+    sufficient_scope_sets: tuple[frozenset[str], ...] = (
+        frozenset({CALENDAR_READONLY}),
+        frozenset({CALENDAR_FULL}),
+        frozenset({CALENDAR_EVENTS_READONLY, CALENDARLIST_READONLY}),
+    )
+    callback_path = "/api/v1/merchant/integrations/google/calendar/callback"
+
+    @classmethod
+    def client_id(cls) -> str:
+        return settings.GOOGLE_OAUTH_CLIENT_ID
+
+    @classmethod
+    def client_secret(cls) -> str:
+        return settings.GOOGLE_OAUTH_CLIENT_SECRET
+
+    @classmethod
+    def auth_uri(cls) -> str:
+        return settings.GOOGLE_OAUTH_AUTH_URI
+
+    @classmethod
+    def token_uri(cls) -> str:
+        return settings.GOOGLE_OAUTH_TOKEN_URI
+
+    @classmethod
+    def revoke_uri(cls) -> str:
+        return settings.GOOGLE_OAUTH_REVOKE_URI
+
+    @classmethod
+    def api_endpoint(cls) -> str:
+        root = settings.GOOGLE_API_ROOT
+        return (root if root.endswith("/") else root + "/") + "calendar/v3/"
+
+    @classmethod
+    def redirect_uri(cls) -> str:
+        return settings.PUBLIC_BASE_URL + cls.callback_path
+
+    @classmethod
+    def missing_configuration(cls) -> list[str]:
+        """Names of the settings that must be set before anyone can connect."""
+        return [
+            name for name in ("GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET") if not getattr(settings, name, "")
+        ]
+
+    @classmethod
+    def grants_calendar_read(cls, granted: set[str] | frozenset[str]) -> bool:
+        return any(required <= granted for required in cls.sufficient_scope_sets)
+
+    @classmethod
+    def client(cls, connection: CalendarConnection) -> GoogleCalendarClient:
+        from integrations.providers.google.client import GoogleCalendarClient
+
+        return GoogleCalendarClient(connection)
