@@ -133,3 +133,23 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} sync of {self.calendar_id} ({self.status})"
+
+
+class OAuthState(models.Model):
+    """One authorization attempt: single use, short-lived, bound to the merchant who started it.
+
+    Only a hash of ``state`` is kept: the value itself travels in the merchant's signed
+    cookie and Google's redirect. ``used_at`` makes a replayed callback fail.
+    """
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="oauth_states")
+    provider = models.CharField(max_length=20)
+    state_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "OAuth state"
+
+    def __str__(self) -> str:
+        return f"{self.provider} state for merchant {self.merchant_id}"
