@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import environ
 
+from integrations.schedule import BEAT_SCHEDULE as INTEGRATIONS_BEAT_SCHEDULE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -155,7 +157,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 20 * 60}
-CELERY_BEAT_SCHEDULE = {}  # filled by the integrations app (see integrations/schedule.py)
+CELERY_BEAT_SCHEDULE = {**INTEGRATIONS_BEAT_SCHEDULE}  # see integrations/schedule.py
 
 # Token encryption (Fernet, MultiFernet rotation: the first key encrypts, all decrypt).
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
@@ -182,6 +184,10 @@ GOOGLE_API_RETRY_BASE_SECONDS = env.float("GOOGLE_API_RETRY_BASE_SECONDS", defau
 GOOGLE_API_RETRY_MAX_WAIT_SECONDS = env.float("GOOGLE_API_RETRY_MAX_WAIT_SECONDS", default=30.0)
 CALENDAR_SYNC_LOOKBACK_DAYS = env.int("CALENDAR_SYNC_LOOKBACK_DAYS", default=30)
 CALENDAR_PERIODIC_SYNC_INTERVAL = timedelta(hours=env.int("CALENDAR_PERIODIC_SYNC_HOURS", default=3))
+# Task-level retries of a sync whose provider errors outlived the client's in-call retries.
+CALENDAR_SYNC_MAX_RETRIES = env.int("CALENDAR_SYNC_MAX_RETRIES", default=5)
+CALENDAR_SYNC_RETRY_BASE_SECONDS = env.float("CALENDAR_SYNC_RETRY_BASE_SECONDS", default=30.0)
+CALENDAR_SYNC_RETRY_MAX_SECONDS = env.float("CALENDAR_SYNC_RETRY_MAX_SECONDS", default=30 * 60.0)
 
 LOGGING = {
     "version": 1,

@@ -1,13 +1,99 @@
-"""Celery tasks: thin wrappers that take ids and call one service. Filled in by the sync engine work."""
+"""Celery tasks: thin wrappers that take ids and call one service.
+
+Transient provider errors that outlived the client's own short retries are retried here
+with exponential backoff and full jitter, never sooner than the provider's ``Retry-After``.
+Each failed attempt is already recorded as a failed SyncRun by the engine.
+https://docs.celeryq.dev/en/stable/userguide/tasks.html#retrying
+"""
+
+from __future__ import annotations
+
+import logging
+import random
 
 from celery import shared_task
+from django.conf import settings
+
+from integrations.models import SyncRun
+from integrations.providers.base import ProviderError, TransientError
+from integrations.services import channels as channel_services
+from integrations.services import sync as sync_services
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task
-def calendar_sync_task(calendar_id: int, trigger: str) -> None:
+def retry_countdown(retries: int, retry_after: float | None = None) -> float:
+    """Seconds before attempt ``retries + 1``: full-jitter exponential backoff, at least ``retry_after``."""
+    ceiling = min(settings.CALENDAR_SYNC_RETRY_MAX_SECONDS, settings.CALENDAR_SYNC_RETRY_BASE_SECONDS * 2**retries)
+    return max(retry_after or 0.0, random.uniform(ceiling / 2, ceiling))
+
+
+def _retry(task, exc: TransientError):
+    countdown = retry_countdown(task.request.retries, exc.retry_after)
+    logger.info("%s: %s; retrying in %.1f s", task.name, exc, countdown)
+    return task.retry(exc=exc, countdown=countdown, max_retries=settings.CALENDAR_SYNC_MAX_RETRIES)
+
+
+@shared_task(bind=True)
+def calendar_sync_task(self, calendar_id: int, trigger: str) -> None:
     """Sync one calendar (full when it has no cursor, else incremental)."""
+    try:
+        sync_services.calendar_sync_run(calendar_id=calendar_id, trigger=trigger)
+    except TransientError as exc:
+        raise _retry(self, exc) from exc
+    except ProviderError as exc:
+        # Recorded on the run, the calendar and the connection; retrying would not help.
+        logger.warning("sync of calendar %s failed for good: %s", calendar_id, exc)
+
+
+@shared_task(bind=True)
+def calendar_watch_task(self, calendar_id: int) -> None:
+    """Open a push-notification channel for one calendar when the webhook URL is usable."""
+    try:
+        channel_services.calendar_watch_open(calendar_id=calendar_id)
+    except TransientError as exc:
+        raise _retry(self, exc) from exc
+    except ProviderError as exc:
+        logger.warning("could not open a channel for calendar %s: %s", calendar_id, exc)
+
+
+@shared_task(bind=True)
+def watch_channel_renew_task(self, channel_pk: int) -> None:
+    try:
+        channel_services.watch_channel_renew(channel_pk=channel_pk)
+    except TransientError as exc:
+        raise _retry(self, exc) from exc
+    except ProviderError as exc:
+        logger.warning("could not renew channel %s: %s", channel_pk, exc)
 
 
 @shared_task
-def calendar_watch_task(calendar_id: int) -> None:
-    """Open a push-notification channel for one calendar when the webhook URL is usable."""
+def watch_channel_stop_stale_task(channel_pk: int) -> None:
+    channel_services.watch_channel_stop_stale(channel_pk=channel_pk)
+
+
+# --- periodic (see integrations/schedule.py) -------------------------------------------------
+
+
+@shared_task
+def watch_channels_renew_task() -> None:
+    """Renew channels close to expiry, open missing ones, forget long-expired stopped ones."""
+    for channel_pk in channel_services.watch_channels_due_for_renewal():
+        watch_channel_renew_task.delay(channel_pk)
+    for calendar_id in channel_services.calendars_without_channel():
+        calendar_watch_task.delay(calendar_id)
+    channel_services.watch_channels_forget_stopped()
+
+
+@shared_task
+def calendars_sync_periodic_task() -> None:
+    """The safety net: notifications are not guaranteed, so sync what has not synced lately."""
+    for calendar_id in sync_services.calendars_due_for_periodic_sync():
+        sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.PERIODIC)
+
+
+@shared_task
+def calendars_horizon_roll_task() -> None:
+    """Move every calendar's window a day further: a full sync of the rolled window."""
+    for calendar_id in sync_services.calendars_due_for_horizon_roll():
+        sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.HORIZON)

@@ -1,9 +1,46 @@
-"""Push-notification channels: open, renew, stop. Filled in by the sync engine work."""
+"""Push-notification channels: open, renew, stop (SPEC §5).
 
+A channel is opened per selected calendar with a fresh id and a secret token, only when
+``GOOGLE_WEBHOOK_URL`` can be reached by the provider (https, or plain http on a loopback
+host for the local emulator); otherwise the periodic sync is all there is. Channels
+cannot be extended: before one expires a new one is opened, and only then is the old
+one stopped, so no change falls between the two. Stopping is best effort at the
+provider and always recorded locally.
+https://developers.google.com/calendar/api/guides/push
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import uuid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
-from integrations.models import ExternalCalendar
-from integrations.providers.base import CalendarClient
+from integrations.models import CalendarConnection, ExternalCalendar, WatchChannel
+from integrations.providers import client_for
+from integrations.providers.base import CalendarClient, NotFound, ProviderError
+
+logger = logging.getLogger(__name__)
+
+RENEW_BEFORE = dt.timedelta(days=1)  # open the successor this long before a channel expires
+KEEP_STOPPED = dt.timedelta(days=1)  # stopped rows are kept this long past their expiry
+STALE_STOP_GUARD_SECONDS = 10 * 60  # one stop attempt per stale channel per this period
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_USABLE_STATUSES = (CalendarConnection.Status.ACTIVE, CalendarConnection.Status.ERROR)
+
+
+def webhook_url_usable(url: str | None = None) -> bool:
+    """Whether the provider can deliver to ``url`` (default: ``GOOGLE_WEBHOOK_URL``)."""
+    parts = urlsplit(url if url is not None else settings.GOOGLE_WEBHOOK_URL)
+    if not parts.hostname:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS)
 
 
 def calendar_watch_enqueue(*, calendar_id: int) -> None:
@@ -13,6 +50,138 @@ def calendar_watch_enqueue(*, calendar_id: int) -> None:
     transaction.on_commit(lambda: calendar_watch_task.delay(calendar_id))
 
 
+def _watchable_calendar(calendar_id: int) -> ExternalCalendar | None:
+    return (
+        ExternalCalendar.objects.select_related("connection")
+        .filter(pk=calendar_id, selected=True, connection__status__in=_USABLE_STATUSES)
+        .first()
+    )
+
+
+def calendar_watch_open(*, calendar_id: int, renewing: WatchChannel | None = None) -> WatchChannel | None:
+    """Open a channel for a selected calendar; returns it, or None when none can be opened.
+
+    Without ``renewing`` this is idempotent: a calendar that already has an active channel
+    not yet due for renewal keeps it.
+    """
+    if not webhook_url_usable():
+        logger.info("GOOGLE_WEBHOOK_URL is not reachable by Google: calendar %s relies on periodic sync", calendar_id)
+        return None
+    calendar = _watchable_calendar(calendar_id)
+    if calendar is None:
+        return None
+    guard = f"integrations:watch-open:{calendar_id}"
+    if not cache.add(guard, 1, timeout=60):
+        logger.info("a channel for calendar %s is being opened elsewhere", calendar_id)
+        return None
+    try:
+        if renewing is None:
+            current = _current_channel(calendar)
+            if current is not None:
+                return current
+        channel_id, token = str(uuid.uuid4()), secrets.token_urlsafe(32)
+        info = client_for(calendar.connection).watch(
+            calendar.external_id, address=settings.GOOGLE_WEBHOOK_URL, channel_id=channel_id, token=token
+        )
+        channel = WatchChannel.objects.create(
+            calendar=calendar,
+            channel_id=info.channel_id,
+            token=token,
+            resource_id=info.resource_id,
+            resource_uri=info.resource_uri,
+            expires_at=info.expires_at,
+        )
+    finally:
+        cache.delete(guard)
+    logger.info("opened channel %s for calendar %s until %s", channel.channel_id, calendar_id, channel.expires_at)
+    return channel
+
+
+def _current_channel(calendar: ExternalCalendar) -> WatchChannel | None:
+    return (
+        calendar.channels.filter(status=WatchChannel.Status.ACTIVE, expires_at__gt=timezone.now() + RENEW_BEFORE)
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def watch_channel_stop(*, channel: WatchChannel, client: CalendarClient | None) -> None:
+    """Stop one channel: at the provider when ``client`` is given (best effort), locally always."""
+    if client is not None:
+        try:
+            client.stop_channel(channel_id=channel.channel_id, resource_id=channel.resource_id)
+        except NotFound:
+            pass  # already gone at the provider (expired, or a repeated stop)
+        except ProviderError as exc:
+            logger.warning("could not stop channel %s at the provider: %s", channel.channel_id, exc)
+    if channel.status != WatchChannel.Status.STOPPED:
+        channel.status, channel.stopped_at = WatchChannel.Status.STOPPED, timezone.now()
+        WatchChannel.objects.filter(pk=channel.pk).update(status=channel.status, stopped_at=channel.stopped_at)
+
+
 def calendar_channels_stop(*, calendar: ExternalCalendar, client: CalendarClient | None) -> None:
     """Stop every active channel of ``calendar``: at the provider when ``client`` is given
     (best effort, failures logged), and locally always."""
+    for channel in calendar.channels.filter(status=WatchChannel.Status.ACTIVE):
+        watch_channel_stop(channel=channel, client=client)
+
+
+def watch_channel_renew(*, channel_pk: int) -> WatchChannel | None:
+    """Replace a channel that will expire soon: open the new one first, then stop the old one."""
+    old = (
+        WatchChannel.objects.select_related("calendar__connection")
+        .filter(pk=channel_pk, status=WatchChannel.Status.ACTIVE)
+        .first()
+    )
+    if old is None:
+        return None
+    new = calendar_watch_open(calendar_id=old.calendar_id, renewing=old)
+    connection = old.calendar.connection
+    if new is None and _watchable_calendar(old.calendar_id) is not None and webhook_url_usable():
+        return None  # could not open a successor now: keep the old one until the next attempt
+    client = client_for(connection) if connection.status in _USABLE_STATUSES else None
+    watch_channel_stop(channel=old, client=client)
+    return new
+
+
+def watch_channel_stop_stale(*, channel_pk: int) -> None:
+    """A notification came on a channel we no longer hold: stop it at the provider if we can."""
+    if not cache.add(f"integrations:stale-stop:{channel_pk}", 1, timeout=STALE_STOP_GUARD_SECONDS):
+        return
+    channel = WatchChannel.objects.select_related("calendar__connection").filter(pk=channel_pk).first()
+    if channel is None:
+        return
+    connection = channel.calendar.connection
+    usable = connection.status in _USABLE_STATUSES and bool(connection.refresh_token or connection.access_token)
+    watch_channel_stop(channel=channel, client=client_for(connection) if usable else None)
+
+
+# --- what the periodic task looks at -------------------------------------------------------
+
+
+def watch_channels_due_for_renewal() -> list[int]:
+    return list(
+        WatchChannel.objects.filter(
+            status=WatchChannel.Status.ACTIVE,
+            expires_at__lt=timezone.now() + RENEW_BEFORE,
+        ).values_list("pk", flat=True)
+    )
+
+
+def calendars_without_channel() -> list[int]:
+    """Selected calendars of usable connections with no active channel (e.g. a failed watch)."""
+    if not webhook_url_usable():
+        return []
+    return list(
+        ExternalCalendar.objects.filter(selected=True, connection__status__in=_USABLE_STATUSES)
+        .exclude(channels__status=WatchChannel.Status.ACTIVE)
+        .values_list("pk", flat=True)
+    )
+
+
+def watch_channels_forget_stopped() -> int:
+    """Delete stopped channels that have expired anyway: Google sends nothing more on them."""
+    deleted, _ = WatchChannel.objects.filter(
+        status=WatchChannel.Status.STOPPED, expires_at__lt=timezone.now() - KEEP_STOPPED
+    ).delete()
+    return deleted

@@ -1,10 +1,149 @@
-"""Starting syncs. Filled in by the sync engine work."""
+"""Starting and running calendar syncs: coalesced requests, one run at a time per calendar.
 
+A request sets a per-calendar "sync pending" key and queues a task only when the key was
+not already set (``cache.add``), so a burst of push notifications queues one task. The
+task takes the calendar's lock and clears the key as it starts syncing; a request that
+arrives meanwhile sets the key again, and its task, finding the lock held, leaves the
+work to the holder, which checks the key after releasing the lock and syncs once more.
+A burst therefore costs at most two syncs, with or without a Celery worker (eager mode).
+The sync itself is ``integrations.sync.engine``; retries are the task's business.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
+from integrations.providers import client_for
+from integrations.providers.base import ProviderError, ReauthRequired
+from integrations.sync.engine import calendar_sync, error_text
+from integrations.sync.locks import calendar_sync_lock
+
+logger = logging.getLogger(__name__)
+
+PENDING_TTL_SECONDS = 10 * 60  # a lost task blocks new requests at most this long
+MAX_ROUNDS = 3  # syncs one task runs back to back before handing over to a fresh task
+# Requests that may ride on one already queued; the others always queue their own task.
+COALESCED_TRIGGERS = frozenset({SyncRun.Trigger.NOTIFICATION, SyncRun.Trigger.PERIODIC, SyncRun.Trigger.HORIZON})
+# Triggers that list the whole window and reconcile; the rest are incremental when they can be.
+FULL_TRIGGERS = frozenset(
+    {SyncRun.Trigger.INITIAL, SyncRun.Trigger.SELECTION, SyncRun.Trigger.MANUAL, SyncRun.Trigger.HORIZON}
+)
+HORIZON_SLACK = dt.timedelta(hours=12)  # a window this close to the horizon is not rolled yet
+SYNCABLE_STATUSES = (CalendarConnection.Status.ACTIVE, CalendarConnection.Status.ERROR)
+
+
+def _pending_key(calendar_id: int) -> str:
+    return f"integrations:sync-pending:{calendar_id}"
 
 
 def calendar_sync_enqueue(*, calendar_id: int, trigger: str) -> None:
     """Queue a sync of one calendar once the current transaction commits."""
+    transaction.on_commit(lambda: calendar_sync_request(calendar_id=calendar_id, trigger=trigger))
+
+
+def calendar_sync_request(*, calendar_id: int, trigger: str) -> bool:
+    """Ask for a sync now; returns whether a task was queued (False: one is already waiting)."""
     from integrations.tasks import calendar_sync_task
 
-    transaction.on_commit(lambda: calendar_sync_task.delay(calendar_id, trigger))
+    key = _pending_key(calendar_id)
+    if trigger in COALESCED_TRIGGERS:
+        if not cache.add(key, trigger, timeout=PENDING_TTL_SECONDS):
+            return False
+    else:
+        cache.set(key, trigger, timeout=PENDING_TTL_SECONDS)
+    calendar_sync_task.delay(calendar_id, trigger)
+    return True
+
+
+def calendar_sync_pending(*, calendar_id: int) -> bool:
+    return cache.get(_pending_key(calendar_id)) is not None
+
+
+def _calendar_for_sync(calendar_id: int) -> ExternalCalendar | None:
+    return (
+        ExternalCalendar.objects.select_related("connection__merchant")
+        .filter(pk=calendar_id, selected=True, connection__status__in=SYNCABLE_STATUSES)
+        .first()
+    )
+
+
+def calendar_sync_run(*, calendar_id: int, trigger: str) -> list[SyncRun]:
+    """Sync one calendar unless another worker is syncing it; returns the runs made here.
+
+    Provider errors propagate after being recorded (the task retries transient ones).
+    """
+    runs: list[SyncRun] = []
+    key = _pending_key(calendar_id)
+    while True:
+        with calendar_sync_lock(calendar_id) as lock:
+            if not lock.acquired:
+                logger.info("calendar %s is being synced elsewhere; the holder takes the request", calendar_id)
+                return runs
+            cache.delete(key)
+            calendar = _calendar_for_sync(calendar_id)
+            if calendar is None:
+                logger.info("calendar %s is gone, deselected or not connected: nothing to sync", calendar_id)
+                return runs
+            try:
+                runs.append(_calendar_sync_once(calendar=calendar, trigger=trigger, heartbeat=lock.extend))
+            except ProviderError as exc:
+                if not exc.retryable:
+                    # Nothing will retry this run: later requests must queue their own task.
+                    cache.delete(key)
+                raise
+        # Requests made while we held the lock left their work to us.
+        pending = cache.get(key)
+        if pending is None:
+            return runs
+        if len(runs) >= MAX_ROUNDS:
+            from integrations.tasks import calendar_sync_task
+
+            calendar_sync_task.delay(calendar_id, pending)
+            return runs
+        trigger = pending
+
+
+def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat) -> SyncRun:
+    client = client_for(calendar.connection)
+    try:
+        return calendar_sync(
+            calendar=calendar,
+            client=client,
+            trigger=trigger,
+            full=trigger in FULL_TRIGGERS,
+            heartbeat=heartbeat,
+        )
+    except ReauthRequired as exc:
+        # Also stops the connection's channels; the client may have done it already (idempotent).
+        from integrations.services.connections import connection_reauth_required_mark
+
+        connection_reauth_required_mark(connection=calendar.connection, message=error_text(exc))
+        raise
+
+
+def calendars_due_for_periodic_sync() -> list[int]:
+    """Selected calendars of usable connections whose last sync is older than the interval."""
+    cutoff = timezone.now() - settings.CALENDAR_PERIODIC_SYNC_INTERVAL
+    return list(
+        ExternalCalendar.objects.filter(selected=True, connection__status__in=SYNCABLE_STATUSES)
+        .filter(Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=cutoff))
+        .values_list("pk", flat=True)
+    )
+
+
+def calendars_due_for_horizon_roll() -> list[int]:
+    """Selected calendars whose window ends more than half a day short of the horizon."""
+    lagging = timezone.now() + dt.timedelta(days=settings.CALENDAR_SYNC_HORIZON_DAYS) - HORIZON_SLACK
+    return list(
+        ExternalCalendar.objects.filter(selected=True, connection__status__in=SYNCABLE_STATUSES)
+        .filter(Q(window_end__isnull=True) | Q(window_end__lt=lagging))
+        .values_list("pk", flat=True)
+    )

@@ -1,0 +1,111 @@
+"""Busy rules (SPEC §4): one provider-neutral event -> the interval it blocks, or None.
+
+Pure functions over :class:`~integrations.providers.base.RemoteEvent`; no database, no
+provider code. All-day events are placed in the *merchant's* time zone with zoneinfo, so
+a day that has a DST change blocks 23 or 25 hours.
+https://docs.python.org/3/library/zoneinfo.html
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from integrations.providers.base import EventKind, EventStatus, RemoteEvent, Response
+
+# Status types that are never busy, whatever their transparency says (SPEC §4).
+NEVER_BUSY_KINDS = frozenset({EventKind.WORKING_LOCATION, EventKind.BIRTHDAY})
+TENTATIVE_RESPONSES = frozenset({Response.TENTATIVE, Response.NEEDS_ACTION})
+
+
+@dataclass(frozen=True, slots=True)
+class BusyPreferences:
+    """The merchant's choices on one connection."""
+
+    block_tentative: bool = False
+    block_all_day: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BlockInterval:
+    """What a busy event blocks: aware UTC instants, end exclusive."""
+
+    start: dt.datetime
+    end: dt.datetime
+    all_day: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The stretch of time a calendar is synced over; blocks outside it are not kept."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    def overlaps(self, interval: BlockInterval) -> bool:
+        return interval.end > self.start and interval.start < self.end
+
+
+def is_busy(event: RemoteEvent, prefs: BusyPreferences) -> bool:
+    """Whether ``event`` makes the merchant busy, before looking at its timing."""
+    if event.status == EventStatus.CANCELLED:
+        return False
+    if event.transparent:
+        return False
+    if event.kind in NEVER_BUSY_KINDS:
+        return False
+    if event.own_response == Response.DECLINED:
+        return False
+    tentative = event.status == EventStatus.TENTATIVE or event.own_response in TENTATIVE_RESPONSES
+    if tentative and not prefs.block_tentative:
+        return False
+    return not (event.all_day and not prefs.block_all_day)
+
+
+def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """00:00 of ``day`` in ``zone`` as a UTC instant.
+
+    Where midnight itself is skipped by a DST jump (e.g. America/Santiago), zoneinfo's
+    ``fold=0`` reading maps it onto the instant the day really starts.
+    """
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+
+
+def event_interval(event: RemoteEvent, zone: ZoneInfo) -> BlockInterval | None:
+    """The instants ``event`` covers, or None when its timing is missing or empty."""
+    if event.all_day:
+        if event.end_date is None:
+            return None
+        start, end = local_midnight(event.start_date, zone), local_midnight(event.end_date, zone)
+        all_day = True
+    else:
+        if event.start is None or event.end is None:
+            return None
+        if event.start.tzinfo is None or event.end.tzinfo is None:
+            return None  # an instant without an offset is not an instant
+        start, end = event.start.astimezone(dt.UTC), event.end.astimezone(dt.UTC)
+        all_day = False
+    if end <= start:
+        return None
+    return BlockInterval(start=start, end=end, all_day=all_day)
+
+
+def event_block(
+    event: RemoteEvent,
+    *,
+    prefs: BusyPreferences,
+    zone: ZoneInfo,
+    window: Window | None = None,
+) -> BlockInterval | None:
+    """The blocked time ``event`` should have, or None when it should have none.
+
+    ``window`` drops intervals outside the synced stretch: incremental listings carry no
+    time bounds, so they can hold instances far past the horizon.
+    """
+    if not is_busy(event, prefs):
+        return None
+    interval = event_interval(event, zone)
+    if interval is None or (window is not None and not window.overlaps(interval)):
+        return None
+    return interval

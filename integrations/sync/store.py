@@ -1,0 +1,112 @@
+"""Synced blocked times: batched, idempotent writes keyed by (calendar, external key).
+
+A page of events costs a constant number of queries whatever its size: one SELECT of the
+blocks already stored for the page's keys, one bulk INSERT of new ones, one bulk UPDATE
+of moved ones, one DELETE of the ones that stopped being busy. Unchanged blocks are not
+written at all, so re-running a sync changes nothing. (SQLite splits bulk statements into
+batches of ~100 rows because of its bound-parameter limit; PostgreSQL does not.)
+
+The unique constraint on (calendar, external_key) is partial, which ``ON CONFLICT`` cannot
+target, so inserts and updates are told apart by the SELECT; the per-calendar sync lock
+keeps a second writer out, and the constraint still refuses a duplicate if one slips in.
+https://docs.djangoproject.com/en/5.2/ref/models/querysets/#bulk-create
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import ExternalCalendar
+from integrations.sync.rules import BlockInterval
+from scheduling.models import BlockedTime
+
+DELETE_CHUNK = 500  # ids per DELETE when sweeping; keeps SQLite under its parameter limit
+
+
+@dataclass(slots=True)
+class WriteCounts:
+    upserted: int = 0
+    deleted: int = 0
+
+    def add(self, other: WriteCounts) -> None:
+        self.upserted += other.upserted
+        self.deleted += other.deleted
+
+
+def _same(block: BlockedTime, interval: BlockInterval) -> bool:
+    return block.start == interval.start and block.end == interval.end and block.all_day == interval.all_day
+
+
+@transaction.atomic
+def blocked_times_apply(*, calendar: ExternalCalendar, blocks: Mapping[str, BlockInterval | None]) -> WriteCounts:
+    """Make the calendar's stored blocks for ``blocks``' keys match it exactly.
+
+    A key mapped to an interval gets exactly that blocked time; a key mapped to None has
+    none afterwards. Keys not in ``blocks`` are left alone.
+    """
+    if not blocks:
+        return WriteCounts()
+    existing = {
+        block.external_key: block
+        for block in BlockedTime.objects.filter(calendar=calendar, external_key__in=list(blocks)).only(
+            "id", "external_key", "start", "end", "all_day"
+        )
+    }
+    merchant_id = calendar.connection.merchant_id
+    source = calendar.connection.provider
+    to_create: list[BlockedTime] = []
+    to_update: list[BlockedTime] = []
+    to_delete: list[int] = []
+    now = timezone.now()
+    for key, interval in blocks.items():
+        block = existing.get(key)
+        if interval is None:
+            if block is not None:
+                to_delete.append(block.pk)
+        elif block is None:
+            to_create.append(
+                BlockedTime(
+                    merchant_id=merchant_id,
+                    calendar=calendar,
+                    external_key=key,
+                    source=source,
+                    start=interval.start,
+                    end=interval.end,
+                    all_day=interval.all_day,
+                )
+            )
+        elif not _same(block, interval):
+            block.start, block.end, block.all_day = interval.start, interval.end, interval.all_day
+            block.updated_at = now  # bulk_update does not run auto_now
+            to_update.append(block)
+    if to_create:
+        BlockedTime.objects.bulk_create(to_create)
+    if to_update:
+        BlockedTime.objects.bulk_update(to_update, ["start", "end", "all_day", "updated_at"])
+    if to_delete:
+        BlockedTime.objects.filter(pk__in=to_delete).delete()
+    return WriteCounts(upserted=len(to_create) + len(to_update), deleted=len(to_delete))
+
+
+def blocked_times_sweep(*, calendar: ExternalCalendar, keep: Iterable[str], ending_after: dt.datetime) -> int:
+    """Delete the calendar's blocks ending after ``ending_after`` whose key is not in ``keep``.
+
+    The reconcile step of a full sync: what the full listing did not return as busy is
+    gone at the provider. Blocks that ended before the window are history and stay.
+    """
+    keep = set(keep)
+    stale = [
+        pk
+        for pk, key in BlockedTime.objects.filter(calendar=calendar, end__gt=ending_after).values_list(
+            "pk", "external_key"
+        )
+        if key not in keep
+    ]
+    for i in range(0, len(stale), DELETE_CHUNK):
+        BlockedTime.objects.filter(pk__in=stale[i : i + DELETE_CHUNK]).delete()
+    return len(stale)
