@@ -1,0 +1,92 @@
+"""The blocked-time store: exact, idempotent, batched writes keyed by (calendar, external key)."""
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError
+
+from integrations.models import CalendarConnection, ExternalCalendar
+from integrations.sync.rules import BlockInterval
+from integrations.sync.store import blocked_times_apply, blocked_times_sweep
+from scheduling.models import BlockedTime
+
+T0 = dt.datetime(2030, 5, 6, 8, 0, tzinfo=dt.UTC)
+HOUR = dt.timedelta(hours=1)
+
+
+@pytest.fixture
+def calendar(merchant):
+    connection = CalendarConnection.objects.create(merchant=merchant, provider="google", account_email="m@example.com")
+    return ExternalCalendar.objects.create(connection=connection, external_id="m@example.com", selected=True)
+
+
+def interval(hours_from_t0: int, length: int = 1) -> BlockInterval:
+    start = T0 + hours_from_t0 * HOUR
+    return BlockInterval(start=start, end=start + length * HOUR)
+
+
+def stored(calendar):
+    return {b.external_key: (b.start, b.end, b.all_day) for b in BlockedTime.objects.filter(calendar=calendar)}
+
+
+def test_apply_creates_moves_and_deletes(calendar):
+    counts = blocked_times_apply(calendar=calendar, blocks={"a": interval(0), "b": interval(2), "c": None})
+    assert (counts.upserted, counts.deleted) == (2, 0)
+    counts = blocked_times_apply(calendar=calendar, blocks={"a": interval(5), "b": None})
+    assert (counts.upserted, counts.deleted) == (1, 1)
+    assert stored(calendar) == {"a": (T0 + 5 * HOUR, T0 + 6 * HOUR, False)}
+    block = BlockedTime.objects.get(calendar=calendar)
+    assert block.source == "google"
+    assert block.merchant_id == calendar.connection.merchant_id
+    assert block.note == ""
+
+
+def test_apply_twice_writes_nothing_the_second_time(calendar, django_assert_num_queries):
+    blocks = {f"k{i}": interval(i) for i in range(20)}
+    blocked_times_apply(calendar=calendar, blocks=blocks)
+    before = list(BlockedTime.objects.filter(calendar=calendar).values_list("pk", "start", "end", "updated_at"))
+    with django_assert_num_queries(3):  # savepoint, SELECT, release: no write at all
+        counts = blocked_times_apply(calendar=calendar, blocks=blocks)
+    assert (counts.upserted, counts.deleted) == (0, 0)
+    assert list(BlockedTime.objects.filter(calendar=calendar).values_list("pk", "start", "end", "updated_at")) == before
+
+
+def test_apply_costs_the_same_queries_for_few_or_many_events(calendar, django_assert_max_num_queries):
+    blocked_times_apply(calendar=calendar, blocks={f"old{i}": interval(i) for i in range(60)})
+    # 60 moved, 60 deleted, 60 created in one call: SELECT + INSERT + UPDATE + DELETE (+ savepoint).
+    blocks = {f"old{i}": interval(i + 100) for i in range(60)}
+    blocks |= {f"gone{i}": None for i in range(60)}
+    blocks |= {f"new{i}": interval(i + 300) for i in range(60)}
+    with django_assert_max_num_queries(6):
+        counts = blocked_times_apply(calendar=calendar, blocks=blocks)
+    assert counts.upserted == 120
+
+
+def test_keys_are_per_calendar(calendar, merchant):
+    other = ExternalCalendar.objects.create(connection=calendar.connection, external_id="team@example.com")
+    blocked_times_apply(calendar=calendar, blocks={"same": interval(0)})
+    blocked_times_apply(calendar=other, blocks={"same": interval(3)})
+    assert stored(calendar) == {"same": (T0, T0 + HOUR, False)}
+    assert stored(other) == {"same": (T0 + 3 * HOUR, T0 + 4 * HOUR, False)}
+
+
+def test_manual_blocks_are_never_touched(calendar, merchant):
+    manual = BlockedTime.objects.create(merchant=merchant, start=T0, end=T0 + HOUR, note="dentist")
+    blocked_times_apply(calendar=calendar, blocks={"a": interval(0)})
+    blocked_times_sweep(calendar=calendar, keep=set(), ending_after=T0 - 100 * HOUR)
+    manual.refresh_from_db()
+    assert manual.note == "dentist"
+    assert not BlockedTime.objects.filter(calendar=calendar).exists()
+
+
+def test_sweep_removes_what_the_listing_did_not_return_but_keeps_history(calendar):
+    blocked_times_apply(calendar=calendar, blocks={"past": interval(-48), "kept": interval(1), "gone": interval(2)})
+    deleted = blocked_times_sweep(calendar=calendar, keep={"kept"}, ending_after=T0)
+    assert deleted == 1
+    assert set(stored(calendar)) == {"past", "kept"}
+
+
+def test_the_unique_constraint_refuses_a_duplicate_key(calendar, merchant):
+    blocked_times_apply(calendar=calendar, blocks={"a": interval(0)})
+    with pytest.raises(IntegrityError):
+        BlockedTime.objects.create(merchant=merchant, calendar=calendar, external_key="a", start=T0, end=T0 + HOUR)
