@@ -1,5 +1,7 @@
 """Shared fixtures: merchants and authenticated API clients."""
 
+import uuid
+
 import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -9,6 +11,22 @@ from tests.factories import MerchantFactory
 pytest_plugins = ["integrations.google_emulator.pytest_plugin"]
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process_with_a_private_cache(settings):
+    """Celery tasks run eagerly and every test gets its own empty in-memory cache, even
+    when REDIS_URL is set (CI): sync-pending and lock keys must not leak between tests or
+    parallel runs. The real-worker test (tests/integrations/test_worker*.py) opts back in."""
+    from config.celery import app
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4()}"}
+    }
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
 
 
 @pytest.fixture
