@@ -195,7 +195,16 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # These libraries log request bodies, tokens and Authorization headers at DEBUG
+        # (requests-oauthlib: "Obtained token ..."; googleapiclient with dump_request_response):
+        # never let LOG_LEVEL=DEBUG put OAuth tokens into the logs.
+        **{
+            name: {"level": "WARNING"}
+            for name in ("requests_oauthlib", "oauthlib", "googleapiclient", "google_auth_httplib2", "google.auth")
+        },
+    },
 }
 
 # oauthlib refuses plain http. Allow it only when every OAuth endpoint is a loopback
