@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 ROLL_AFTER = dt.timedelta(days=1)  # how far the window's end may lag before a full sync rolls it
 ERROR_MAX_CHARS = 2000
+INTERRUPTED = "Interrupted: the worker stopped before this run finished; the next run completed it."
 
 
 @dataclass(slots=True)
@@ -75,6 +76,10 @@ def calendar_sync(
     """
     now = timezone.now()
     full = full or needs_full_sync(calendar, now)
+    # The caller holds the calendar's lock, so a run still marked running was cut off.
+    SyncRun.objects.filter(calendar=calendar, status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.FAILED, finished_at=now, error=INTERRUPTED
+    )
     run = SyncRun.objects.create(
         calendar=calendar,
         trigger=trigger,
