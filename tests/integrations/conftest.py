@@ -56,6 +56,13 @@ def connect(client: Client, capture=None):
     return callback(client, consent(connect_start(client)), capture)
 
 
+@pytest.fixture(autouse=True)
+def _fast_google_retries(settings):
+    """In-call retries keep their logic but not their waiting."""
+    settings.GOOGLE_API_RETRY_BASE_SECONDS = 0.001
+    settings.GOOGLE_API_RETRY_MAX_WAIT_SECONDS = 0.05
+
+
 @dataclass
 class GoogleConnected:
     connection: CalendarConnection
