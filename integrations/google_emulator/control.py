@@ -1,0 +1,163 @@
+"""JSON-over-HTTP control API (``{base}_emulator/<operation>``) and its client, ``EmulatorControl``.
+
+Every operation of ``GoogleEmulator`` that sets up or inspects state is reachable as
+``POST {base}_emulator/<name>`` with a JSON body ``{"args": [...], "kwargs": {...}}``;
+the answer is ``{"result": ...}`` or a 400 ``{"error": "..."}``. ``GET {base}_emulator/state``
+returns a summary. This is how the demo command and benchmarks drive an emulator that runs in
+another process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import urllib.error
+import urllib.request
+
+from .errors import EmulatorError, Response
+from .wire import Request
+
+OPERATIONS = (
+    "add_account",
+    "add_calendar",
+    "remove_calendar",
+    "add_client",
+    "add_redirect_uri",
+    "insert_event",
+    "insert_events",
+    "update_event",
+    "delete_event",
+    "get_event",
+    "list_stored_events",
+    "invalidate_sync_tokens",
+    "revoke_grant",
+    "deny_next_consent",
+    "grant_only_scopes_next",
+    "set_auto_approve",
+    "set_access_token_lifetime",
+    "expire_access_tokens",
+    "expire_auth_codes",
+    "advance_time",
+    "issue_tokens",
+    "inject_fault",
+    "clear_faults",
+    "calls",
+    "clear_calls",
+    "channels",
+    "revoked_tokens",
+    "notifications",
+    "wait_for_notifications",
+    "set_notifications_enabled",
+    "pause_notifications",
+    "resume_notifications",
+    "deliver_notifications",
+    "reset",
+    "snapshot",
+    "seed_demo",
+)
+
+
+def handle(emu, req: Request, segments: list[str]) -> Response:
+    if segments in (["state"], []) and req.method == "GET":
+        return Response.json(200, emu.snapshot())
+    if len(segments) != 1 or segments[0] not in OPERATIONS or req.method != "POST":
+        return Response.json(404, {"error": f"Unknown control operation {'/'.join(segments)!r}"})
+    payload = req.json() if req.body else {}
+    if not isinstance(payload, dict):
+        return Response.json(400, {"error": "Body must be a JSON object {args, kwargs}"})
+    name = segments[0]
+    try:
+        if name == "seed_demo":
+            from .demo import seed_demo
+
+            result = seed_demo(emu, *payload.get("args", []), **payload.get("kwargs", {}))
+        else:
+            result = getattr(emu, name)(*payload.get("args", []), **payload.get("kwargs", {}))
+    except (EmulatorError, ValueError, TypeError, KeyError) as exc:
+        return Response.json(400, {"error": f"{type(exc).__name__}: {exc}"})
+    return Response.json(200, {"result": result})
+
+
+def index_page(emu, req: Request) -> Response:
+    snap = emu.snapshot()
+    rows = []
+    for account in snap["accounts"]:
+        calendars = ", ".join(f"{html.escape(c['id'])} ({c['events']} events)" for c in account["calendars"])
+        rows.append(f"<li><b>{html.escape(account['email'])}</b> &mdash; {calendars}</li>")
+    text = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Google emulator</title>
+<style>body{{font-family:Roboto,Arial,sans-serif;margin:40px;max-width:860px}}code{{background:#eee;padding:2px 4px}}
+</style></head><body><h1>Local Google emulator</h1>
+<p>OAuth: <code>{html.escape(emu.auth_uri)}</code>, <code>{html.escape(emu.token_uri)}</code>,
+<code>{html.escape(emu.revoke_uri)}</code>. Calendar API root: <code>{html.escape(emu.api_root)}</code>.</p>
+<p>Auto-approve: {"on" if snap["auto_approve"] else "off"}. Channels: {snap["channels"]}.
+State as JSON: <a href="_emulator/state">_emulator/state</a>.</p>
+<h2>Accounts</h2><ul>{"".join(rows) or "<li>none yet</li>"}</ul></body></html>"""
+    return Response.html(200, text)
+
+
+class EmulatorControlError(Exception):
+    pass
+
+
+def _remote(name: str):
+    def call(self, *args, **kwargs):
+        return self._call(name, list(args), kwargs)
+
+    call.__name__ = name
+    call.__doc__ = f"Remote ``GoogleEmulator.{name}``."
+    return call
+
+
+class EmulatorControl:
+    """Drive an emulator in another process through its control API (same method names)."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0):
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    @property
+    def auth_uri(self) -> str:
+        return self.base_url + "o/oauth2/v2/auth"
+
+    @property
+    def token_uri(self) -> str:
+        return self.base_url + "token"
+
+    @property
+    def revoke_uri(self) -> str:
+        return self.base_url + "revoke"
+
+    @property
+    def api_root(self) -> str:
+        return self.base_url
+
+    @property
+    def calendar_endpoint(self) -> str:
+        return self.base_url + "calendar/v3/"
+
+    def state(self) -> dict:
+        with self._opener.open(self.base_url + "_emulator/state", timeout=self.timeout) as response:
+            return json.loads(response.read())
+
+    def _call(self, name: str, args: list, kwargs: dict):
+        body = json.dumps({"args": args, "kwargs": kwargs}).encode()
+        request = urllib.request.Request(
+            self.base_url + "_emulator/" + name,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                return json.loads(response.read())["result"]
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")
+            with contextlib.suppress(ValueError, KeyError):
+                detail = json.loads(detail)["error"]
+            raise EmulatorControlError(f"{name}: {detail}") from None
+
+
+for _name in OPERATIONS:
+    setattr(EmulatorControl, _name, _remote(_name))

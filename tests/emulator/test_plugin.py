@@ -1,0 +1,31 @@
+"""The pytest fixtures: a reset emulator per test, with Django settings pointing at it."""
+
+import os
+
+from django.conf import settings
+
+
+def test_fixture_points_settings_at_the_emulator(google_emulator):
+    assert settings.GOOGLE_OAUTH_AUTH_URI == google_emulator.auth_uri
+    assert settings.GOOGLE_OAUTH_TOKEN_URI == google_emulator.token_uri
+    assert settings.GOOGLE_OAUTH_REVOKE_URI == google_emulator.revoke_uri
+    assert settings.GOOGLE_API_ROOT == google_emulator.api_root
+    assert settings.GOOGLE_OAUTH_CLIENT_ID == "test-client-id"
+    assert settings.GOOGLE_OAUTH_CLIENT_SECRET == "test-client-secret"
+    assert os.environ["OAUTHLIB_INSECURE_TRANSPORT"] == "1"
+    assert google_emulator.api_root.endswith("/")
+    assert google_emulator.auth_uri == google_emulator.base_url + "o/oauth2/v2/auth"
+
+
+def test_each_test_starts_from_a_clean_emulator(google_emulator):
+    assert google_emulator.snapshot()["accounts"] == []
+    google_emulator.add_account("leak@example.com")
+    google_emulator.add_redirect_uri("http://127.0.0.1:9999/cb")
+
+
+def test_reset_dropped_the_previous_tests_state(google_emulator):
+    assert google_emulator.snapshot()["accounts"] == []
+    uris = google_emulator.snapshot()["clients"][0]["redirect_uris"]
+    assert "http://127.0.0.1:9999/cb" not in uris
+    assert "http://testserver/api/v1/merchant/integrations/google/calendar/callback" in uris
+    assert "http://127.0.0.1:8000/api/v1/merchant/integrations/google/calendar/callback" in uris
