@@ -17,4 +17,5 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("health/", health, name="health"),
     path("", include("merchants.urls")),
+    path("", include("scheduling.web_urls")),
 ]

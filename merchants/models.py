@@ -51,7 +51,9 @@ class BusinessHours(models.Model):
         ordering = ["weekday", "start"]
         verbose_name_plural = "business hours"
         constraints = [
-            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="business_hours_end_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="business_hours_end_after_start"
+            ),
             models.CheckConstraint(condition=models.Q(weekday__lte=6), name="business_hours_weekday_range"),
         ]
 

@@ -25,7 +25,7 @@ class BlockedTime(models.Model):
         blank=True,
         related_name="blocked_times",
     )
-    external_key = models.CharField(max_length=512, null=True, blank=True)
+    external_key = models.CharField(max_length=512, null=True, blank=True)  # noqa: DJ001 - NULL: not unique-checked
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,306 @@
+"""Scheduling endpoints (SPEC §3): blocked times and bookings for the merchant, and the
+public availability and booking endpoints for customers.
+
+Views validate (every 400 happens here, through ``config.api.exception_handler``) and
+call one selector or service. Instants go out as ISO 8601 in the merchant's time zone.
+https://www.django-rest-framework.org/api-guide/views/
+"""
+
+import datetime as dt
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.serializers import ErrorSerializer, StrictSerializer
+from merchants.models import Merchant
+from merchants.permissions import IsMerchant, merchant_for
+from scheduling import selectors, services
+from scheduling.fields import InstantField, RangeBoundField
+from scheduling.localtime import local_midnight
+from scheduling.models import BlockedTime
+
+MAX_RANGE = dt.timedelta(days=366)
+DEFAULT_LIST_RANGE = dt.timedelta(days=366)
+DEFAULT_AVAILABILITY_RANGE = dt.timedelta(days=7)
+DEFAULT_DURATION_MINUTES = 30
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+AUTH_ERRORS = {
+    401: _error("Not authenticated."),
+    403: _error("Authenticated, but not a merchant account."),
+}
+
+
+def _check_range(start: dt.datetime, end: dt.datetime) -> None:
+    if end <= start:
+        raise serializers.ValidationError({"end": ["Must be after start."]})
+    if end - start > MAX_RANGE:
+        raise serializers.ValidationError({"end": [f"The range may span at most {MAX_RANGE.days} days."]})
+
+
+class RangeQuerySerializer(serializers.Serializer):
+    """``start``/``end`` of a listing; default: from today's local midnight, 366 days."""
+
+    start = RangeBoundField(
+        required=False,
+        help_text="ISO 8601 date-time with offset, or a date / date-time in the merchant's zone. "
+        "Default: today 00:00 in the merchant's zone.",
+    )
+    end = RangeBoundField(
+        required=False, help_text="Exclusive. Default: start + 366 days. At most 366 days after start."
+    )
+
+    def validate(self, attrs):
+        start = attrs.get("start") or local_midnight(
+            timezone.now().astimezone(self.context["zone"]).date(), self.context["zone"]
+        )
+        end = attrs.get("end") or start + DEFAULT_LIST_RANGE
+        _check_range(start, end)
+        return {"start": start, "end": end}
+
+
+def _pk_or_404(pk: str) -> int:
+    """Path ids are matched as strings so that ``/blocked-times/abc`` is a JSON 404, not an HTML one."""
+    if not pk.isdigit() or int(pk) >= 2**63:
+        raise Http404
+    return int(pk)
+
+
+class BlockedTimesView(APIView):
+    permission_classes = [IsMerchant]
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        start = InstantField()
+        end = InstantField()
+        all_day = serializers.BooleanField()
+        source = serializers.ChoiceField(choices=BlockedTime.Source.choices)
+        calendar = serializers.SerializerMethodField(help_text="The synced calendar's name; null for manual blocks.")
+        note = serializers.SerializerMethodField(help_text="The merchant's own note; null for synced blocks.")
+
+        def get_calendar(self, obj) -> str | None:
+            return obj.calendar.summary if obj.calendar_id else None
+
+        def get_note(self, obj) -> str | None:
+            return None if obj.is_synced else obj.note
+
+    class InputSerializer(StrictSerializer):
+        start = InstantField()
+        end = InstantField()
+        note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+        def validate(self, attrs):
+            _check_range(attrs["start"], attrs["end"])
+            return attrs
+
+    @extend_schema(
+        operation_id="blocked_times_list",
+        tags=["blocked times"],
+        parameters=[RangeQuerySerializer],
+        responses={200: OutputSerializer(many=True), 400: _error("Bad range."), **AUTH_ERRORS},
+        description="The merchant's blocked times overlapping [start, end).",
+    )
+    def get(self, request):
+        merchant = merchant_for(request)
+        context = {"zone": merchant.zone}
+        query = RangeQuerySerializer(data=request.query_params, context=context)
+        query.is_valid(raise_exception=True)
+        blocked = selectors.blocked_times_in_range(merchant=merchant, **query.validated_data)
+        return Response(self.OutputSerializer(blocked, many=True, context=context).data)
+
+    @extend_schema(
+        operation_id="blocked_times_create",
+        tags=["blocked times"],
+        request=InputSerializer,
+        responses={201: OutputSerializer, 400: _error("Bad input."), **AUTH_ERRORS},
+        description="Create a manual blocked time. Instants need a UTC offset; at most 366 days long.",
+    )
+    def post(self, request):
+        merchant = merchant_for(request)
+        context = {"zone": merchant.zone}
+        serializer = self.InputSerializer(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        blocked = services.blocked_time_create(merchant=merchant, **serializer.validated_data)
+        return Response(self.OutputSerializer(blocked, context=context).data, status=status.HTTP_201_CREATED)
+
+
+class BlockedTimeDetailView(APIView):
+    permission_classes = [IsMerchant]
+
+    @extend_schema(
+        operation_id="blocked_times_delete",
+        tags=["blocked times"],
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+        responses={
+            204: None,
+            404: _error("No such blocked time of this merchant."),
+            409: _error("A synced blocked time: read-only."),
+            **AUTH_ERRORS,
+        },
+    )
+    def delete(self, request, pk: str):
+        blocked = get_object_or_404(BlockedTime, pk=_pk_or_404(pk), merchant=merchant_for(request))
+        services.blocked_time_delete(blocked_time=blocked)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BookingOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    start = InstantField()
+    end = InstantField()
+    customer_name = serializers.CharField()
+    customer_email = serializers.EmailField()
+    created_at = InstantField()
+
+
+class BookingsView(APIView):
+    permission_classes = [IsMerchant]
+
+    @extend_schema(
+        operation_id="bookings_list",
+        tags=["bookings"],
+        parameters=[RangeQuerySerializer],
+        responses={200: BookingOutputSerializer(many=True), 400: _error("Bad range."), **AUTH_ERRORS},
+        description="The merchant's bookings overlapping [start, end).",
+    )
+    def get(self, request):
+        merchant = merchant_for(request)
+        context = {"zone": merchant.zone}
+        query = RangeQuerySerializer(data=request.query_params, context=context)
+        query.is_valid(raise_exception=True)
+        bookings = selectors.bookings_in_range(merchant=merchant, **query.validated_data)
+        return Response(BookingOutputSerializer(bookings, many=True, context=context).data)
+
+
+class PublicView(APIView):
+    """Customers' endpoints: no login, and no session either (so no CSRF token is demanded)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @staticmethod
+    def merchant(slug: str) -> Merchant:
+        return get_object_or_404(Merchant, slug=slug)
+
+
+class PublicBookingCreateView(PublicView):
+    class InputSerializer(StrictSerializer):
+        start = InstantField()
+        end = InstantField()
+        customer_name = serializers.CharField(max_length=200)
+        customer_email = serializers.EmailField(max_length=254)
+
+        def validate(self, attrs):
+            _check_range(attrs["start"], attrs["end"])
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        start = InstantField()
+        end = InstantField()
+        customer_name = serializers.CharField()
+        customer_email = serializers.EmailField()
+
+    @extend_schema(
+        operation_id="public_bookings_create",
+        tags=["public"],
+        auth=[],
+        request=InputSerializer,
+        responses={
+            201: OutputSerializer,
+            400: _error("Bad input."),
+            404: _error("No merchant with this slug."),
+            409: _error(
+                "Not bookable: overlaps a booking or blocked time (`unavailable`), lies outside business hours "
+                "(`outside_business_hours`) or has begun (`in_past`)."
+            ),
+        },
+        description="Book a time. Any free interval inside one business-hours interval can be booked, "
+        "not only the slots offered by the availability endpoint.",
+    )
+    def post(self, request, slug: str):
+        merchant = self.merchant(slug)
+        context = {"zone": merchant.zone}
+        serializer = self.InputSerializer(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_create(merchant=merchant, **serializer.validated_data)
+        return Response(self.OutputSerializer(booking, context=context).data, status=status.HTTP_201_CREATED)
+
+
+class SlotSerializer(serializers.Serializer):
+    start = InstantField()
+    end = InstantField()
+
+
+class AvailabilityOutputSerializer(serializers.Serializer):
+    time_zone = serializers.CharField(help_text="The merchant's IANA time zone; slots carry its offset.")
+    slots = SlotSerializer(many=True)
+
+
+class PublicAvailabilityView(PublicView):
+    class QuerySerializer(serializers.Serializer):
+        start = RangeBoundField(required=False, help_text="Default: now.")
+        end = RangeBoundField(
+            required=False, help_text="Exclusive. Default: start + 7 days. At most 366 days after start."
+        )
+        duration = serializers.IntegerField(
+            required=False,
+            min_value=5,
+            max_value=24 * 60,
+            help_text=f"Slot length in minutes (5-1440). Default: {DEFAULT_DURATION_MINUTES}.",
+        )
+
+        def validate(self, attrs):
+            start = attrs.get("start") or timezone.now()
+            end = attrs.get("end") or start + DEFAULT_AVAILABILITY_RANGE
+            _check_range(start, end)
+            return {
+                "start": start,
+                "end": end,
+                "duration": dt.timedelta(minutes=attrs.get("duration") or DEFAULT_DURATION_MINUTES),
+            }
+
+    @extend_schema(
+        operation_id="public_availability",
+        tags=["public"],
+        auth=[],
+        parameters=[QuerySerializer],
+        responses={
+            200: AvailabilityOutputSerializer,
+            400: _error("Bad query."),
+            404: _error("No merchant with this slug."),
+        },
+        description=(
+            "Free slots: business hours minus bookings minus blocked times, never any event detail. "
+            "Slots are `duration` minutes long and step by `duration` from the start of each business-hours "
+            "interval (touching intervals count as one), in elapsed time, so across a DST change every slot is "
+            "still exactly `duration` long and wall-clock times that do not exist are never offered. "
+            "Only slots starting at or after now are offered, and only whole slots inside [start, end)."
+        ),
+    )
+    def get(self, request, slug: str):
+        merchant = self.merchant(slug)
+        query = self.QuerySerializer(data=request.query_params, context={"zone": merchant.zone})
+        query.is_valid(raise_exception=True)
+        slots = selectors.availability_slots(merchant=merchant, **query.validated_data)
+        zone = merchant.zone
+        # Rendered by hand: a year of 5-minute slots is ~100,000 items, too many for field-by-field
+        # serialization; the shape is OutputSerializer's.
+        return Response(
+            {
+                "time_zone": merchant.time_zone,
+                "slots": [
+                    {"start": s.astimezone(zone).isoformat(), "end": e.astimezone(zone).isoformat()} for s, e in slots
+                ],
+            }
+        )

@@ -1,0 +1,90 @@
+"""Serializer fields for instants: strict ISO 8601 in, ISO 8601 with the merchant's offset out.
+
+The merchant's zone comes from the serializer context (``context["zone"]``, a ``ZoneInfo``).
+https://www.django-rest-framework.org/api-guide/fields/#datetimefield
+"""
+
+import datetime as dt
+
+from django.utils.dateparse import parse_date, parse_datetime
+from rest_framework import serializers
+
+from scheduling.localtime import UTC, local_to_instant
+
+MIN_YEAR, MAX_YEAR = 1970, 2199
+
+
+def _zone(field: serializers.Field):
+    zone = field.context.get("zone")
+    if zone is None:
+        raise RuntimeError(f"{field.__class__.__name__} needs context['zone']")
+    return zone
+
+
+def _parse_datetime(value: str) -> dt.datetime | None:
+    try:
+        return parse_datetime(value.strip())
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        return None
+
+
+class InstantField(serializers.DateTimeField):
+    """An instant. Input: ISO 8601 *with* a UTC offset (``Z`` or ``+01:00``); output: in the merchant's zone."""
+
+    default_error_messages = {
+        "invalid": "Not an ISO 8601 date-time, e.g. 2026-03-02T10:00:00+01:00.",
+        "naive": "Include a UTC offset, e.g. 2026-03-02T10:00:00+01:00 or 2026-03-02T09:00:00Z.",
+        "out_of_range": "Must lie between the years 1970 and 2199.",
+    }
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid")
+        parsed = _parse_datetime(value)
+        if parsed is None:
+            self.fail("invalid")
+        if parsed.tzinfo is None:
+            self.fail("naive")
+        return self._checked(parsed)
+
+    def _checked(self, instant: dt.datetime) -> dt.datetime:
+        # Far-away years would overflow date arithmetic later (a day's padding, a week view).
+        if not MIN_YEAR <= instant.year <= MAX_YEAR:
+            self.fail("out_of_range")
+        return instant.astimezone(UTC)
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return value.astimezone(_zone(self)).isoformat()
+
+
+class RangeBoundField(InstantField):
+    """A range bound in a query string: a date-time with offset, or a local date / date-time.
+
+    A bare date means local midnight and a date-time without offset means that wall-clock
+    time, both in the merchant's zone, so ``?start=2026-03-02&end=2026-03-09`` is one
+    local week.
+    """
+
+    default_error_messages = {
+        "invalid": "Not an ISO 8601 date or date-time, e.g. 2026-03-02 or 2026-03-02T10:00:00+01:00.",
+    }
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid")
+        parsed = _parse_datetime(value)
+        if parsed is None:
+            try:
+                day = parse_date(value.strip())
+            except ValueError:
+                day = None
+            if day is None:
+                self.fail("invalid")
+            parsed = dt.datetime.combine(day, dt.time())
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            self.fail("out_of_range")
+        if parsed.tzinfo is None:
+            return local_to_instant(parsed, _zone(self))
+        return self._checked(parsed)
