@@ -161,6 +161,10 @@ def _int(req: Request, name: str, default: int, *, low: int, high: int) -> int:
     return min(value, high)  # Google silently caps page sizes
 
 
+def _page_size(emu, asked: int) -> int:
+    return min(asked, emu.page_size) if emu.page_size else asked
+
+
 def _time(req: Request, name: str):
     raw = req.arg(name)
     if raw is None:
@@ -234,7 +238,7 @@ def events_list(emu, req: Request, raw_calendar_id: str) -> Response:
     token = authenticate(emu, req, "events.list")
     with emu.lock:
         calendar, entry = resolve_calendar(emu, token, raw_calendar_id)
-        max_results = _int(req, "maxResults", 250, low=1, high=2500)
+        max_results = _page_size(emu, _int(req, "maxResults", 250, low=1, high=2500))
         single = _bool(req, "singleEvents")
         show_deleted = _bool(req, "showDeleted")
         _bool(req, "showHiddenInvitations")
@@ -306,7 +310,7 @@ def events_instances(emu, req: Request, raw_calendar_id: str, event_id: str) -> 
         event = calendar.events.get(event_id)
         if event is None or event.recurring_event_id:
             raise errors.not_found()
-        max_results = _int(req, "maxResults", 250, low=1, high=2500)
+        max_results = _page_size(emu, _int(req, "maxResults", 250, low=1, high=2500))
         show_deleted = _bool(req, "showDeleted")
         time_min, time_max = _time(req, "timeMin"), _time(req, "timeMax")
         if time_min is not None and time_max is not None and time_max <= time_min:
@@ -504,7 +508,7 @@ def calendar_list(emu, req: Request) -> Response:
 
     with emu.lock:
         account = emu.state.account(token.email)
-        max_results = _int(req, "maxResults", 100, low=1, high=250)
+        max_results = _page_size(emu, _int(req, "maxResults", 100, low=1, high=250))
         show_deleted = _bool(req, "showDeleted")
         show_hidden = _bool(req, "showHidden")
         min_role = req.arg("minAccessRole")

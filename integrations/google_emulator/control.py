@@ -55,6 +55,7 @@ OPERATIONS = (
     "reset",
     "snapshot",
     "seed_demo",
+    "set_page_size",
 )
 
 

@@ -58,6 +58,7 @@ class GoogleEmulator:
         self.project_number = project_number
         # Real Google omits nextSyncToken on listings ordered by orderBy or filtered by q.
         self.sync_token_with_order_by = False
+        self.page_size: int | None = None
         self.lock = threading.RLock()
         self.clock = Clock()
         self.state = State()
@@ -118,6 +119,7 @@ class GoogleEmulator:
             self.access_token_lifetime = self._initial["access_token_lifetime"]
             self.auto_approve = self._initial["auto_approve"]
             self.sync_token_with_order_by = False
+            self.page_size = None
             self._install_clients()
 
     def _install_clients(self) -> None:
@@ -441,13 +443,15 @@ class GoogleEmulator:
         times: int | None = 1,
         delay: float | None = None,
         retry_after: float | None = None,
+        reason: str | None = None,
     ) -> None:
         """Make the next ``times`` calls to ``endpoint`` ("events.list", "token", ..., "*") fail.
 
         ``status`` 5xx/429/...; ``kind`` one of rate_limit_403, user_rate_limit_403, quota_403,
         malformed_json, invalid_grant, auth_error, disconnect; ``delay`` seconds before answering
-        (alone: a slow but normal answer); ``retry_after`` adds a Retry-After header."""
-        self.faults.add(Fault(endpoint, status, kind, times, delay, retry_after))
+        (alone: a slow but normal answer); ``retry_after`` adds a Retry-After header; ``reason``
+        sets the Calendar error reason (e.g. status=403, reason="rateLimitExceeded")."""
+        self.faults.add(Fault(endpoint, status, kind, times, delay, retry_after, reason))
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -464,6 +468,12 @@ class GoogleEmulator:
         with self.lock:
             now_ms = self.clock.now() * 1000
             return [{**c.as_dict(), "expired": c.expiration_ms <= now_ms} for c in self.state.channels.values()]
+
+    def set_page_size(self, size: int | None) -> None:
+        """Cap every list page at ``size`` items whatever maxResults asks (Google may return short
+        pages too); ``None`` restores the normal limits."""
+        with self.lock:
+            self.page_size = int(size) if size else None
 
     def revoked_tokens(self) -> list[str]:
         with self.lock:
@@ -604,6 +614,9 @@ class GoogleEmulator:
             "query": {k: list(v) for k, v in req.query.items()},
             "headers": dict(req.headers),
             "body": req.json() if "json" in (req.header("content-type") or "") else None,
+            "form": {k: v[0] if len(v) == 1 else list(v) for k, v in req.form().items()}
+            if req.method == "POST" and "json" not in (req.header("content-type") or "")
+            else {},
             "status": None if resp is DISCONNECT else resp.status,
             "time": self.clock.now(),
         }

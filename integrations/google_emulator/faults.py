@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from .errors import FAULT_BODIES, FAULT_KINDS_403, ApiError, Response, oauth_error
+from .errors import FAULT_BODIES, FAULT_KINDS_403, ApiError, Response, auth_error, insufficient_permissions, oauth_error
 
 KINDS = {
     "rate_limit_403",
@@ -23,6 +23,21 @@ KINDS = {
     "auth_error",
 }
 _OAUTH_ENDPOINTS = {"token", "revoke"}
+_REASON_DOMAINS = {
+    "rateLimitExceeded": "usageLimits",
+    "userRateLimitExceeded": "usageLimits",
+    "quotaExceeded": "usageLimits",
+    "insufficientPermissions": "global",
+}
+_REASON_MESSAGES = {
+    "rateLimitExceeded": "Rate Limit Exceeded",
+    "userRateLimitExceeded": "User Rate Limit Exceeded",
+    "quotaExceeded": "Calendar usage limits exceeded.",
+    "notFound": "Not Found",
+    "forbidden": "Forbidden",
+    "backendError": "Backend Error",
+    "fullSyncRequired": "Sync token is no longer valid, a full sync is required.",
+}
 _HTML_ENDPOINTS = {"auth", "consent"}
 
 
@@ -34,10 +49,14 @@ class Fault:
     times: int | None = 1
     delay: float | None = None
     retry_after: float | None = None
+    reason: str | None = None
     fired: int = 0
 
     def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("endpoint", "status", "kind", "times", "delay", "retry_after", "fired")}
+        return {
+            k: getattr(self, k)
+            for k in ("endpoint", "status", "kind", "times", "delay", "retry_after", "reason", "fired")
+        }
 
 
 class FaultBook:
@@ -48,6 +67,8 @@ class FaultBook:
     def add(self, fault: Fault) -> None:
         if fault.kind is not None and fault.kind not in KINDS:
             raise ValueError(f"Unknown fault kind {fault.kind!r}; choose from {sorted(KINDS)}")
+        if fault.reason is not None and fault.kind is None and fault.status is None:
+            fault.status = 403 if fault.reason in _REASON_DOMAINS else 400
         if fault.status is None and fault.kind is None and fault.delay is None:
             raise ValueError("A fault needs a status, a kind or a delay")
         with self._lock:
@@ -94,12 +115,18 @@ def fault_response(endpoint: str, fault: Fault) -> Response:
         return Response.html(
             status or 500, f"<!doctype html><title>Error {status or 500}</title><p>Server Error", headers
         )
+    if fault.reason == "insufficientPermissions":
+        error = insufficient_permissions("calendar.v3", [])
+        error.headers.update(headers)
+        return error.response()
+    if fault.reason is not None:
+        message = _REASON_MESSAGES.get(fault.reason, fault.reason)
+        domain = _REASON_DOMAINS.get(fault.reason, "global")
+        return ApiError(status or 403, fault.reason, message, domain=domain, headers=headers).response()
     if kind in FAULT_KINDS_403:
         reason, domain, message = FAULT_KINDS_403[kind]
         return ApiError(status or 403, reason, message, domain=domain, headers=headers).response()
     if kind == "auth_error" or status == 401:
-        from .errors import auth_error
-
         error = auth_error()
         error.headers.update(headers)
         return error.response()

@@ -252,6 +252,9 @@ class Channel:
             "resourceId": self.resource_id,
             "resourceUri": self.resource_uri,
             "calendarId": self.calendar_id,
+            "resource_id": self.resource_id,
+            "resource_uri": self.resource_uri,
+            "calendar_id": self.calendar_id,
             "address": self.address,
             "token": self.token,
             "expiration": str(self.expiration_ms),
@@ -260,6 +263,7 @@ class Channel:
             "email": self.email,
             "stopped": self.stopped,
             "messageNumber": self.message_number,
+            "expiration_ms": self.expiration_ms,
         }
 
 
