@@ -85,8 +85,9 @@ def _authorize(*, code: str, code_verifier: str, state: str, callback_scopes: It
         tokens = code_exchange(code=code, code_verifier=code_verifier, state=state)
     except TokenExchangeFailed as exc:
         raise ConnectFailed("token_exchange_failed", f"Google did not issue tokens: {exc}") from exc
-    granted = tokens.scopes or frozenset(callback_scopes)
-    if granted and not GoogleProvider.grants_calendar_read(granted):
+    # The token response is authoritative; the callback's ``scope`` is the fallback.
+    granted = tokens.scopes if tokens.scopes is not None else frozenset(callback_scopes)
+    if not GoogleProvider.grants_calendar_read(granted):
         raise ConnectFailed("missing_scope", "Calendar access was not granted on Google's consent screen.")
     # A throw-away, unsaved connection lets the ordinary client read the calendar list.
     probe = CalendarConnection(
@@ -141,7 +142,7 @@ def _connection_store(*, merchant: Merchant, authorized: _Authorized) -> Calenda
     # prompt=consent always yields a refresh token; keep none rather than a stale one.
     connection.refresh_token = tokens.refresh_token
     connection.token_expires_at = tokens.expires_at
-    connection.granted_scopes = " ".join(sorted(tokens.scopes))
+    connection.granted_scopes = " ".join(sorted(tokens.scopes or ()))
     connection.connected_at = timezone.now()
     connection.last_error = ""
     connection.save()

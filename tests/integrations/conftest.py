@@ -63,6 +63,14 @@ def _fast_google_retries(settings):
     settings.GOOGLE_API_RETRY_MAX_WAIT_SECONDS = 0.05
 
 
+@pytest.fixture
+def quiet_google(google_emulator):
+    """No push deliveries: these tests start no web server for them to reach, and a channel's
+    ``sync`` message retried against a closed port only slows the test's teardown."""
+    google_emulator.set_notifications_enabled(False)
+    return google_emulator
+
+
 @dataclass
 class GoogleConnected:
     connection: CalendarConnection

@@ -42,7 +42,7 @@ class GrantedTokens:
     access_token: str
     refresh_token: str | None
     expires_at: dt.datetime | None
-    scopes: frozenset[str]
+    scopes: frozenset[str] | None  # None: the token response did not say
 
 
 def _flow(*, state: str, code_verifier: str | None) -> Flow:
@@ -77,9 +77,9 @@ def authorization_request_build(*, state: str) -> AuthorizationRequest:
     return AuthorizationRequest(url=url, state=state, code_verifier=flow.code_verifier)
 
 
-def _scopes(value) -> frozenset[str]:
-    if not value:
-        return frozenset()
+def _scopes(value) -> frozenset[str] | None:
+    if value is None:
+        return None
     if isinstance(value, str):
         value = value.split()
     return frozenset(value)
