@@ -10,20 +10,26 @@ Availability (SPEC §3) is business hours minus bookings minus blocked times:
    change;
 3. a slot is offered when it lies inside the requested range, starts at or after *now*
    and overlaps no booking and no blocked time (one sweep over the busy intervals, read
-   with a single ``values_list`` query each).
+   with a single ``values_list`` query each, as whole Unix seconds: see
+   ``scheduling.expressions``).
 """
 
 import datetime as dt
+import math
 from collections.abc import Iterable
+from typing import TypeVar
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from merchants.models import Merchant
-from scheduling.localtime import local_to_instant
+from scheduling.expressions import EpochCeil, EpochFloor
+from scheduling.localtime import UTC, local_to_instant
 from scheduling.models import BlockedTime, Booking
 
 Interval = tuple[dt.datetime, dt.datetime]
+T = TypeVar("T", dt.datetime, int)
 
 
 def blocked_times_in_range(*, merchant: Merchant, start: dt.datetime, end: dt.datetime) -> QuerySet[BlockedTime]:
@@ -40,9 +46,9 @@ def bookings_in_range(*, merchant: Merchant, start: dt.datetime, end: dt.datetim
     return Booking.objects.filter(merchant=merchant, start__lt=end, end__gt=start).order_by("start", "id")
 
 
-def _merged(intervals: Iterable[Interval]) -> list[Interval]:
+def _merged(intervals: Iterable[tuple[T, T]]) -> list[tuple[T, T]]:
     """Sorted, non-overlapping, with touching intervals joined."""
-    merged: list[list[dt.datetime]] = []
+    merged: list[list[T]] = []
     for start, end in sorted(intervals):
         if merged and start <= merged[-1][1]:
             if end > merged[-1][1]:
@@ -73,11 +79,27 @@ def business_intervals(*, merchant: Merchant, start: dt.datetime, end: dt.dateti
     return _merged(intervals)
 
 
-def busy_intervals(*, merchant: Merchant, start: dt.datetime, end: dt.datetime) -> list[Interval]:
-    """Bookings and blocked times overlapping ``[start, end)``, merged; no detail beyond the instants."""
-    blocked = BlockedTime.objects.filter(merchant=merchant, start__lt=end, end__gt=start).values_list("start", "end")
-    booked = Booking.objects.filter(merchant=merchant, start__lt=end, end__gt=start).values_list("start", "end")
-    return _merged([*blocked, *booked])
+def _busy_seconds(*, merchant: Merchant, start: int, end: int) -> list[tuple[int, int]]:
+    """Bookings and blocked times overlapping ``[start, end)`` (Unix seconds), merged, in whole seconds."""
+    window_start, window_end = _instant(start), _instant(end)
+    pairs: list[tuple[int, int]] = []
+    for model in (BlockedTime, Booking):
+        query = (
+            model.objects.filter(merchant=merchant, start__lt=window_end, end__gt=window_start)
+            .annotate(start_s=EpochFloor("start"), end_s=EpochCeil("end"))
+            .order_by()
+            .values_list("start_s", "end_s")
+        )
+        # A plain cursor: the integers need none of the ORM's per-value converters.
+        sql, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            pairs += cursor.fetchall()
+    return _merged(pairs)
+
+
+def _instant(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, UTC)
 
 
 def availability_slots(
@@ -95,27 +117,30 @@ def availability_slots(
     opening = business_intervals(merchant=merchant, start=earliest, end=end)
     if not opening:
         return []
-    busy = busy_intervals(merchant=merchant, start=opening[0][0], end=opening[-1][1])
-    slots: list[Interval] = []
+    # The sweep runs on whole Unix seconds (see scheduling.expressions); slot bounds are whole
+    # seconds because business hours and durations are.
+    step = int(duration.total_seconds())
+    first_allowed, last_allowed_end = math.ceil(earliest.timestamp()), math.floor(end.timestamp())
+    busy = _busy_seconds(merchant=merchant, start=int(opening[0][0].timestamp()), end=int(opening[-1][1].timestamp()))
+    slots: list[tuple[int, int]] = []
     i = 0  # busy[i] is the first busy interval that may still overlap a later slot
     for interval_start, interval_end in opening:
-        slot_start = interval_start
-        if slot_start < earliest:
-            steps = -((interval_start - earliest) // duration)  # ceiling division
-            slot_start = interval_start + steps * duration
-        last_start = min(interval_end, end) - duration
+        origin = int(interval_start.timestamp())
+        slot_start = origin
+        if slot_start < first_allowed:
+            slot_start += -((origin - first_allowed) // step) * step  # next grid point, ceiling division
+        last_start = min(int(interval_end.timestamp()), last_allowed_end) - step
         while slot_start <= last_start:
-            slot_end = slot_start + duration
+            slot_end = slot_start + step
             while i < len(busy) and busy[i][1] <= slot_start:
                 i += 1
             if i < len(busy) and busy[i][0] < slot_end:
-                # Jump past the busy interval, staying on the interval's grid.
-                blocked_until = busy[i][1]
-                slot_start += -((slot_start - blocked_until) // duration) * duration
+                # Jump to the first grid point at or after the end of the busy interval.
+                slot_start += -((slot_start - busy[i][1]) // step) * step
                 continue
             slots.append((slot_start, slot_end))
             slot_start = slot_end
-    return slots
+    return [(_instant(s), _instant(e)) for s, e in slots]
 
 
 def interval_within_business_hours(*, merchant: Merchant, start: dt.datetime, end: dt.datetime) -> bool:
