@@ -5,10 +5,11 @@ empty body, whatever happens (Google retries 5xx, and a forger learns nothing). 
 notification counts only when its channel id is one we opened, its channel token equals
 ours (constant-time comparison) and its resource id is the one the channel was opened
 on. ``sync`` (the channel's first message) does nothing; ``exists``, ``not_exists`` and
-``update`` request an incremental sync, coalesced so a burst costs at most two syncs.
+``update`` request an incremental sync, coalesced so a burst costs at most two syncs;
+a redelivered message (same channel, same message number) requests nothing.
 A notification on a channel we no longer hold gets that channel stopped at Google.
-Anything else triggers nothing and is logged. Cost: one indexed query and one cache
-operation (plus queuing a task when none is pending).
+Anything else triggers nothing and is logged. Cost: one indexed query and two cache
+operations (plus queuing a task when none is pending).
 https://developers.google.com/calendar/api/guides/push#receiving-notifications
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hmac
 import logging
 
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -24,6 +26,7 @@ from integrations.models import CalendarConnection, SyncRun, WatchChannel
 
 logger = logging.getLogger(__name__)
 
+DUPLICATE_TTL_SECONDS = 60 * 60  # Google's redeliveries of one message come within minutes
 CHANGE_STATES = frozenset({"exists", "not_exists", "update"})
 _HELD_CONNECTION_STATUSES = frozenset({CalendarConnection.Status.ACTIVE, CalendarConnection.Status.ERROR})
 
@@ -82,6 +85,10 @@ def _notification_handle(headers) -> None:
         return
     if state not in CHANGE_STATES:
         logger.warning("push notification for channel %s with unknown state %r ignored", channel["pk"], state[:32])
+        return
+    number = headers.get("X-Goog-Message-Number", "")[:20]
+    if number and not cache.add(f"integrations:push:{channel['pk']}:{number}", 1, timeout=DUPLICATE_TTL_SECONDS):
+        logger.info("duplicate push notification %s on channel %s ignored", number, channel["pk"])
         return
     from integrations.services.sync import calendar_sync_request
 
