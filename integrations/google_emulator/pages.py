@@ -71,7 +71,8 @@ def consent_page(
         if scope in IDENTITY_SCOPES:
             scope_rows.append(
                 f'<input type="hidden" name="scope" value="{value}">'
-                f'<label><input type="checkbox" checked disabled><span>{label}<small>{value}</small></span></label>'
+                f'<label><input type="checkbox" value="{value}" checked disabled>'
+                f"<span>{label}<small>{value}</small></span></label>"
             )
         else:
             scope_rows.append(

@@ -9,12 +9,11 @@ as https://developers.google.com/calendar/api/guides/push#receiving-notification
 from __future__ import annotations
 
 import heapq
+import http.client
 import itertools
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -62,21 +61,20 @@ class Message:
         return headers
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-
-
 def http_send(address: str, headers: dict[str, str], timeout: float = 5.0) -> int:
-    request = urllib.request.Request(address, data=b"", method="POST", headers=headers)
+    """POST an empty body; http.client keeps header names exactly as Google spells them
+    (urllib would rewrite them to ``X-goog-channel-id``), uses no proxy and follows no redirect."""
+    parts = urlsplit(address)
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection.request("POST", path, body=b"", headers={**headers, "Content-Length": "0"})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
 
 
 class PushDispatcher:

@@ -6,10 +6,10 @@ from django.conf import settings
 
 
 def test_fixture_points_settings_at_the_emulator(google_emulator):
-    assert settings.GOOGLE_OAUTH_AUTH_URI == google_emulator.auth_uri
-    assert settings.GOOGLE_OAUTH_TOKEN_URI == google_emulator.token_uri
-    assert settings.GOOGLE_OAUTH_REVOKE_URI == google_emulator.revoke_uri
-    assert settings.GOOGLE_API_ROOT == google_emulator.api_root
+    assert google_emulator.auth_uri == settings.GOOGLE_OAUTH_AUTH_URI
+    assert google_emulator.token_uri == settings.GOOGLE_OAUTH_TOKEN_URI
+    assert google_emulator.revoke_uri == settings.GOOGLE_OAUTH_REVOKE_URI
+    assert google_emulator.api_root == settings.GOOGLE_API_ROOT
     assert settings.GOOGLE_OAUTH_CLIENT_ID == "test-client-id"
     assert settings.GOOGLE_OAUTH_CLIENT_SECRET == "test-client-secret"
     assert os.environ["OAUTHLIB_INSECURE_TRANSPORT"] == "1"
