@@ -143,11 +143,22 @@ def test_missing_scope(merchant, google_emulator, google_account):
     client = session_client(merchant)
     assert _reason(connect(client)) == "missing_scope"
     _nothing_stored(merchant)
+    # Decided from the granted scopes alone, before any Calendar call.
+    assert not google_emulator.calls("calendarList.list")
 
 
 def test_missing_scope_when_only_events_were_granted(merchant, google_emulator, google_account):
     """events.readonly alone cannot list calendars (so no account email): not enough."""
     google_emulator.grant_only_scopes_next(["https://www.googleapis.com/auth/calendar.events.readonly"])
+    client = session_client(merchant)
+    assert _reason(connect(client)) == "missing_scope"
+    _nothing_stored(merchant)
+    assert not google_emulator.calls("calendarList.list")
+
+
+def test_missing_scope_when_google_refuses_the_calendar_list(merchant, google_emulator, google_account):
+    """Scopes look right but Google answers 403 insufficientPermissions: same reason."""
+    google_emulator.inject_fault("calendarList.list", status=403, reason="insufficientPermissions", times=1)
     client = session_client(merchant)
     assert _reason(connect(client)) == "missing_scope"
     _nothing_stored(merchant)

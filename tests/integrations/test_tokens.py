@@ -90,6 +90,7 @@ def test_access_token_is_refreshed_before_it_expires(google_connected, google_em
 
 def test_a_401_refreshes_once_and_retries(google_connected, google_emulator):
     connection = CalendarConnection.objects.get(pk=google_connected.connection.pk)
+    old_token = connection.access_token
     google_emulator.expire_access_tokens()  # Google-side: our expiry still says it is valid
     refreshes = _refreshes(google_emulator)
 
@@ -97,7 +98,8 @@ def test_a_401_refreshes_once_and_retries(google_connected, google_emulator):
 
     assert calendars
     assert _refreshes(google_emulator) == refreshes + 1
-    assert CalendarConnection.objects.get(pk=connection.pk).access_token == connection.access_token != ""
+    stored = CalendarConnection.objects.get(pk=connection.pk).access_token
+    assert stored and stored != old_token  # the refreshed token was saved
 
 
 def test_a_401_after_a_successful_refresh_is_not_retried_forever(google_connected, google_emulator):
