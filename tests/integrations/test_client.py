@@ -146,3 +146,24 @@ def test_bad_request_is_invalid_request_and_not_retried(client, google_emulator)
     with pytest.raises(InvalidRequest):
         client.list_calendars()
     assert len(google_emulator.calls("calendarList.list")) - before == 1
+
+
+def test_malformed_json_is_transient_and_retried(client, google_emulator):
+    google_emulator.inject_fault("calendarList.list", kind="malformed_json", times=1)
+    assert client.list_calendars()
+    google_emulator.inject_fault("calendarList.list", kind="malformed_json", times=10)
+    with pytest.raises(TransientError):
+        client.list_calendars()
+
+
+def test_socket_timeout_is_transient(client, google_emulator, settings):
+    settings.GOOGLE_API_MAX_ATTEMPTS = 1
+    settings.GOOGLE_API_TIMEOUT_SECONDS = 0.2
+    google_emulator.inject_fault("calendarList.list", delay=1.5, times=1)
+    with pytest.raises(TransientError):
+        client_for(CalendarConnection.objects.get(pk=client.connection.pk)).list_calendars()
+
+
+def test_dropped_connection_is_transient_and_retried(client, google_emulator):
+    google_emulator.inject_fault("calendarList.list", kind="disconnect", times=1)
+    assert client.list_calendars()

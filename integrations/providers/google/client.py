@@ -193,8 +193,12 @@ class GoogleCalendarClient:
             )
         return self._service
 
-    def _execute(self, make_request: Callable[[], Any]) -> Any:
-        """Run one API call with in-call retries; every failure leaves as a ProviderError."""
+    def _execute(self, make_request: Callable[[], Any], *, expect_object: bool = True) -> Any:
+        """Run one API call with in-call retries; every failure leaves as a ProviderError.
+
+        googleapiclient hands back unparseable JSON as a plain string: with ``expect_object``
+        anything but a JSON object counts as a transient, retried failure.
+        """
         retrying = Retrying(
             stop=stop_after_attempt(max(1, settings.GOOGLE_API_MAX_ATTEMPTS)),
             wait=_wait,
@@ -214,18 +218,14 @@ class GoogleCalendarClient:
                     if isinstance(error, ReauthRequired):
                         self._mark_reauth_required(str(error))
                     raise error from exc
+                if expect_object and not isinstance(result, dict):
+                    raise TransientError("Unreadable answer from the Google Calendar API (not a JSON object)")
         return result
 
     def _mark_reauth_required(self, message: str) -> None:
         from integrations.services.connections import connection_reauth_required_mark
 
         connection_reauth_required_mark(connection=self.connection, message=message)
-
-    @staticmethod
-    def _as_dict(response: Any) -> dict[str, Any]:
-        if not isinstance(response, dict):
-            raise TransientError("Unreadable answer from the Google Calendar API (not an object)")
-        return response
 
     # -- CalendarClient
 
@@ -236,7 +236,7 @@ class GoogleCalendarClient:
             kwargs = {"maxResults": CALENDARS_PAGE_SIZE}
             if page_token:
                 kwargs["pageToken"] = page_token
-            response = self._as_dict(self._execute(lambda kw=kwargs: self.service.calendarList().list(**kw)))
+            response = self._execute(lambda kw=kwargs: self.service.calendarList().list(**kw))
             for entry in response.get("items") or ():
                 if entry.get("deleted") or not entry.get("id"):
                     continue
@@ -270,7 +270,7 @@ class GoogleCalendarClient:
         page_token: str | None = None
         while True:
             kwargs = dict(query, pageToken=page_token) if page_token else query
-            response = self._as_dict(self._execute(lambda kw=kwargs: self.service.events().list(**kw)))
+            response = self._execute(lambda kw=kwargs: self.service.events().list(**kw))
             events = self._events_of(response, calendar_id)
             next_token = response.get("nextPageToken")
             if next_token:
@@ -299,7 +299,7 @@ class GoogleCalendarClient:
 
     def watch(self, calendar_id: str, *, address: str, channel_id: str, token: str) -> ChannelInfo:
         body = {"id": channel_id, "type": "web_hook", "address": address, "token": token}
-        response = self._as_dict(self._execute(lambda: self.service.events().watch(calendarId=calendar_id, body=body)))
+        response = self._execute(lambda: self.service.events().watch(calendarId=calendar_id, body=body))
         resource_id = response.get("resourceId")
         if not resource_id:
             raise TransientError("events.watch answered without a resourceId")
@@ -313,7 +313,7 @@ class GoogleCalendarClient:
 
     def stop_channel(self, *, channel_id: str, resource_id: str) -> None:
         body = {"id": channel_id, "resourceId": resource_id}
-        self._execute(lambda: self.service.channels().stop(body=body))
+        self._execute(lambda: self.service.channels().stop(body=body), expect_object=False)
 
     def revoke(self) -> None:
         """Revoke the grant at Google (the refresh token; revoking it kills the access token too)."""
