@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 import threading
 import time
@@ -291,13 +292,12 @@ class GoogleEmulator:
     # --- events --------------------------------------------------------------------------
 
     def _view(self, event) -> dict:
+        """A private copy of the event's Google JSON (the cached rendering stays untouched)."""
         calendar = event.calendar
-        return render(
-            event,
-            RenderContext(
-                calendar.time_zone, self.base_url if self._base_url else "http://emulator/", full_cancelled=True
-            ),
-        )[0]
+        context = RenderContext(
+            calendar.time_zone, self.base_url if self._base_url else "http://emulator/", full_cancelled=True
+        )
+        return json.loads(render(event, context)[1])
 
     def insert_event(self, calendar_id: str, event: dict, notify: bool = True) -> dict:
         with self.lock:

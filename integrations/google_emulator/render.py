@@ -192,11 +192,13 @@ def _render(item, ctx: RenderContext) -> dict:
 
 def render(item, ctx: RenderContext) -> tuple[dict, str]:
     """(dict, JSON text) of ``item``; both cached on the item per render context."""
-    cached = item.render_cache.get(ctx.key)
+    # Only cancelled items render differently with and without showDeleted.
+    key = ctx.key if item.status == "cancelled" else (ctx.tz_name, ctx.max_attendees)
+    cached = item.render_cache.get(key)
     if cached is None:
         data = _render(item, ctx)
         cached = (data, json.dumps(data, separators=(",", ":")))
-        item.render_cache[ctx.key] = cached
+        item.render_cache[key] = cached
     return cached
 
 
