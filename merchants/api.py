@@ -23,25 +23,25 @@ class AuthTokenView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(StrictSerializer):
+    class AuthTokenInputSerializer(StrictSerializer):
         email = serializers.CharField(max_length=254)
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
-    class OutputSerializer(serializers.Serializer):
+    class AuthTokenOutputSerializer(serializers.Serializer):
         token = serializers.CharField()
 
     @extend_schema(
         operation_id="auth_token_create",
         tags=["auth"],
         auth=[],
-        request=InputSerializer,
+        request=AuthTokenInputSerializer,
         responses={
-            200: OutputSerializer,
+            200: AuthTokenOutputSerializer,
             400: OpenApiResponse(ErrorSerializer, description="Bad input or wrong email/password."),
         },
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.AuthTokenInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(
             request,
@@ -51,4 +51,4 @@ class AuthTokenView(APIView):
         if user is None:
             raise ApplicationError("Unable to log in with the provided email and password.", code="invalid_credentials")
         token, _ = Token.objects.get_or_create(user=user)
-        return Response(self.OutputSerializer({"token": token.key}).data)
+        return Response(self.AuthTokenOutputSerializer({"token": token.key}).data)

@@ -79,7 +79,7 @@ def _pk_or_404(pk: str) -> int:
 class BlockedTimesView(APIView):
     permission_classes = [IsMerchant]
 
-    class OutputSerializer(serializers.Serializer):
+    class BlockedTimeOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         start = InstantField()
         end = InstantField()
@@ -94,7 +94,7 @@ class BlockedTimesView(APIView):
         def get_note(self, obj) -> str | None:
             return None if obj.is_synced else obj.note
 
-    class InputSerializer(StrictSerializer):
+    class BlockedTimeInputSerializer(StrictSerializer):
         start = InstantField()
         end = InstantField()
         note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -107,7 +107,7 @@ class BlockedTimesView(APIView):
         operation_id="blocked_times_list",
         tags=["blocked times"],
         parameters=[RangeQuerySerializer],
-        responses={200: OutputSerializer(many=True), 400: _error("Bad range."), **AUTH_ERRORS},
+        responses={200: BlockedTimeOutputSerializer(many=True), 400: _error("Bad range."), **AUTH_ERRORS},
         description="The merchant's blocked times overlapping [start, end).",
     )
     def get(self, request):
@@ -116,22 +116,22 @@ class BlockedTimesView(APIView):
         query = RangeQuerySerializer(data=request.query_params, context=context)
         query.is_valid(raise_exception=True)
         blocked = selectors.blocked_times_in_range(merchant=merchant, **query.validated_data)
-        return Response(self.OutputSerializer(blocked, many=True, context=context).data)
+        return Response(self.BlockedTimeOutputSerializer(blocked, many=True, context=context).data)
 
     @extend_schema(
         operation_id="blocked_times_create",
         tags=["blocked times"],
-        request=InputSerializer,
-        responses={201: OutputSerializer, 400: _error("Bad input."), **AUTH_ERRORS},
+        request=BlockedTimeInputSerializer,
+        responses={201: BlockedTimeOutputSerializer, 400: _error("Bad input."), **AUTH_ERRORS},
         description="Create a manual blocked time. Instants need a UTC offset; at most 366 days long.",
     )
     def post(self, request):
         merchant = merchant_for(request)
         context = {"zone": merchant.zone}
-        serializer = self.InputSerializer(data=request.data, context=context)
+        serializer = self.BlockedTimeInputSerializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         blocked = services.blocked_time_create(merchant=merchant, **serializer.validated_data)
-        return Response(self.OutputSerializer(blocked, context=context).data, status=status.HTTP_201_CREATED)
+        return Response(self.BlockedTimeOutputSerializer(blocked, context=context).data, status=status.HTTP_201_CREATED)
 
 
 class BlockedTimeDetailView(APIView):
@@ -194,7 +194,7 @@ class PublicView(APIView):
 
 
 class PublicBookingCreateView(PublicView):
-    class InputSerializer(StrictSerializer):
+    class PublicBookingInputSerializer(StrictSerializer):
         start = InstantField()
         end = InstantField()
         customer_name = serializers.CharField(max_length=200)
@@ -204,7 +204,7 @@ class PublicBookingCreateView(PublicView):
             _check_range(attrs["start"], attrs["end"])
             return attrs
 
-    class OutputSerializer(serializers.Serializer):
+    class PublicBookingOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         start = InstantField()
         end = InstantField()
@@ -215,9 +215,9 @@ class PublicBookingCreateView(PublicView):
         operation_id="public_bookings_create",
         tags=["public"],
         auth=[],
-        request=InputSerializer,
+        request=PublicBookingInputSerializer,
         responses={
-            201: OutputSerializer,
+            201: PublicBookingOutputSerializer,
             400: _error("Bad input."),
             404: _error("No merchant with this slug."),
             409: _error(
@@ -231,10 +231,12 @@ class PublicBookingCreateView(PublicView):
     def post(self, request, slug: str):
         merchant = self.merchant(slug)
         context = {"zone": merchant.zone}
-        serializer = self.InputSerializer(data=request.data, context=context)
+        serializer = self.PublicBookingInputSerializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         booking = services.booking_create(merchant=merchant, **serializer.validated_data)
-        return Response(self.OutputSerializer(booking, context=context).data, status=status.HTTP_201_CREATED)
+        return Response(
+            self.PublicBookingOutputSerializer(booking, context=context).data, status=status.HTTP_201_CREATED
+        )
 
 
 class SlotSerializer(serializers.Serializer):
@@ -248,7 +250,7 @@ class AvailabilityOutputSerializer(serializers.Serializer):
 
 
 class PublicAvailabilityView(PublicView):
-    class QuerySerializer(serializers.Serializer):
+    class AvailabilityQuerySerializer(serializers.Serializer):
         start = RangeBoundField(required=False, help_text="Default: now.")
         end = RangeBoundField(
             required=False, help_text="Exclusive. Default: start + 7 days. At most 366 days after start."
@@ -274,7 +276,7 @@ class PublicAvailabilityView(PublicView):
         operation_id="public_availability",
         tags=["public"],
         auth=[],
-        parameters=[QuerySerializer],
+        parameters=[AvailabilityQuerySerializer],
         responses={
             200: AvailabilityOutputSerializer,
             400: _error("Bad query."),
@@ -290,12 +292,12 @@ class PublicAvailabilityView(PublicView):
     )
     def get(self, request, slug: str):
         merchant = self.merchant(slug)
-        query = self.QuerySerializer(data=request.query_params, context={"zone": merchant.zone})
+        query = self.AvailabilityQuerySerializer(data=request.query_params, context={"zone": merchant.zone})
         query.is_valid(raise_exception=True)
         slots = selectors.availability_slots(merchant=merchant, **query.validated_data)
         zone = merchant.zone
         # Rendered by hand: a year of 5-minute slots is ~100,000 items, too many for field-by-field
-        # serialization; the shape is OutputSerializer's.
+        # serialization; the shape is AvailabilityOutputSerializer's.
         return Response(
             {
                 "time_zone": merchant.time_zone,
