@@ -128,3 +128,18 @@ def test_reconnect_after_disconnect_reuses_the_record(
     assert connection.calendars.get(primary=True).selected
     body = api.get(STATUS_URL).json()
     assert body["connected"] is True and body["account_email"] == google_connected.email
+
+
+def test_disconnect_works_when_tokens_cannot_be_decrypted(google_connected, api, synced_block):
+    from cryptography.fernet import Fernet
+    from django.db import connection as db_connection
+
+    foreign = Fernet(Fernet.generate_key())
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE integrations_calendarconnection SET access_token = %s, refresh_token = %s WHERE id = %s",
+            [foreign.encrypt(b"a").decode(), foreign.encrypt(b"r").decode(), google_connected.connection.pk],
+        )
+    assert api.delete(STATUS_URL).status_code == 204
+    _assert_disconnected(google_connected.connection.pk)
+    assert BlockedTime.objects.get(pk=synced_block.pk).source == "manual"

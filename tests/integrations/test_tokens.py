@@ -160,3 +160,27 @@ def test_tokens_never_reach_logs_or_responses(
     for secret in secrets:
         assert secret not in caplog.text
         assert secret not in status_body
+
+
+def test_lost_key_status_still_works_and_reconnecting_repairs(
+    merchant, google_connected, django_capture_on_commit_callbacks
+):
+    """Tokens encrypted under a key nobody has any more: the merchant still sees their
+    status, and reconnecting replaces the unreadable tokens instead of failing."""
+    pk = google_connected.connection.pk
+    foreign = Fernet(Fernet.generate_key())
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE integrations_calendarconnection SET access_token = %s, refresh_token = %s WHERE id = %s",
+            [foreign.encrypt(b"a").decode(), foreign.encrypt(b"r").decode(), pk],
+        )
+    with pytest.raises(DecryptionError):
+        CalendarConnection.objects.get(pk=pk)
+    assert google_connected.client.get(STATUS_URL).json()["connected"] is True
+
+    response = connect(google_connected.client, django_capture_on_commit_callbacks)
+
+    assert response["Location"] == "/app/integrations?google=connected"
+    repaired = CalendarConnection.objects.get(pk=pk)
+    assert repaired.refresh_token and repaired.refresh_token != "r"
+    assert client_for(repaired).list_calendars()
