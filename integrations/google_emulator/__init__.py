@@ -16,8 +16,8 @@ pytest, behind ``manage.py google_emulator`` for the demo, or in benchmarks::
 Wire behaviour follows Google's documentation (OAuth web-server flow:
 https://developers.google.com/identity/protocols/oauth2/web-server ; Calendar v3:
 https://developers.google.com/calendar/api/v3/reference ; push:
-https://developers.google.com/calendar/api/guides/push). Deliberate deviations are listed in
-``docs/google-emulator.md``.
+https://developers.google.com/calendar/api/guides/push). Choices and deliberate deviations
+are listed in ``README.md`` next to this file.
 """
 
 from .control import EmulatorControl

@@ -298,6 +298,7 @@ def events_list(emu, req: Request, raw_calendar_id: str) -> Response:
             boot_id=emu.state.boot_id,
             horizon=emu.horizon(),
             with_sync_token=with_sync,
+            empty=req.empty_page,
         )
         body = events_body(_events_head(calendar, entry), result, ctx, req.arg("fields"))
     return Response.json(200, body)

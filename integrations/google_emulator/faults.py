@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .errors import FAULT_BODIES, FAULT_KINDS_403, ApiError, Response, auth_error, insufficient_permissions, oauth_error
 
 KINDS = {
+    "empty_page",
     "rate_limit_403",
     "user_rate_limit_403",
     "quota_403",

@@ -309,11 +309,14 @@ def page(
     boot_id: str,
     horizon: dt.datetime,
     with_sync_token: bool,
+    empty: bool = False,
 ) -> Page:
     if page_token:
         snapshot, offset = read_page_token(page_token, query.binding, boot_id)
     else:
         snapshot, offset = calendar.change_seq, 0
+    if empty:  # Google may answer a page without items; only a missing nextPageToken ends paging
+        return Page([], make_page_token(query.binding, snapshot, offset, boot_id), None)
     items = compute(calendar, query, snapshot, horizon)
     chunk = items[offset : offset + max_results]
     end = offset + len(chunk)

@@ -154,6 +154,7 @@ def authorize(emu, req: Request) -> Response:
         accounts=accounts,
         chosen=chosen,
         scopes=scopes,
+        hint=hint,
     )
 
 

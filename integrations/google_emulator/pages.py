@@ -56,6 +56,7 @@ def consent_page(
     accounts: list[tuple[str, str]],
     chosen: str | None,
     scopes: list[str],
+    hint: str | None = None,
 ) -> Response:
     account_rows = []
     for index, (email, name) in enumerate(accounts):
@@ -84,7 +85,8 @@ def consent_page(
         request_id=html.escape(request_id),
         client_name=html.escape(client_name),
         accounts="\n      ".join(account_rows),
-        new_email_required="" if accounts else "required",
+        new_email_required=("" if accounts else "required ")
+        + (f'value="{html.escape(hint)}"' if hint and hint != chosen else ""),
         scopes="\n      ".join(scope_rows),
     )
     return Response.html(200, text)

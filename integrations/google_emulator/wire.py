@@ -14,6 +14,7 @@ class Request:
     query: dict[str, list[str]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
     body: bytes = b""
+    empty_page: bool = False  # set by the empty_page fault: answer a page with no items but a token
 
     @property
     def segments(self) -> list[str]:

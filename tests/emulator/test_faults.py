@@ -13,7 +13,7 @@ from google.auth.exceptions import RefreshError, TransportError
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.errors import HttpError
 
-from tests.emulator.conftest import calendar_service
+from tests.emulator.conftest import ANN, calendar_service
 from tests.emulator.support import assert_error_body
 
 
@@ -151,3 +151,12 @@ def test_calls_are_recorded(emu, service):
 def test_unknown_fault_kind_is_refused(emu):
     with pytest.raises(ValueError):
         emu.inject_fault("events.list", kind="gremlins")
+
+
+def test_empty_page_still_carries_a_page_token(emu, service):
+    emu.insert_events(ANN, [{"start": {"date": f"2030-01-{day:02d}"}} for day in range(1, 4)])
+    emu.inject_fault("events.list", kind="empty_page")
+    first = service.events().list(calendarId="primary").execute()
+    assert first["items"] == [] and first["nextPageToken"] and "nextSyncToken" not in first
+    rest = service.events().list(calendarId="primary", pageToken=first["nextPageToken"]).execute()
+    assert len(rest["items"]) == 3 and rest["nextSyncToken"]

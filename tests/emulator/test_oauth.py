@@ -476,3 +476,14 @@ def test_revoke_requires_post_and_a_known_token(emu):
     assert unknown.status_code == 400 and unknown.json()["error"] == "invalid_token"
     assert [c["status"] for c in emu.calls("revoke")] == [404, 400]
     assert json.loads(json.dumps(emu.calls("revoke")))  # the call log is plain JSON
+
+
+def test_login_hint_for_a_new_account_prefills_another_account(emu):
+    flow = make_flow(emu)
+    url, _ = flow.authorization_url(login_hint="dave@example.com")
+    page = follow(url)
+    new_email = next(i for i in parse_form(page.text).inputs if i.get("name") == "new_email")
+    assert new_email["value"] == "dave@example.com"
+    back = callback(consent_via_form(emu, url, new_email="dave@example.com"))
+    flow.fetch_token(code=back["code"])
+    assert emu.snapshot()["grants"][0]["email"] == "dave@example.com"

@@ -29,3 +29,26 @@ def test_reset_dropped_the_previous_tests_state(google_emulator):
     assert "http://127.0.0.1:9999/cb" not in uris
     assert "http://testserver/api/v1/merchant/integrations/google/calendar/callback" in uris
     assert "http://127.0.0.1:8000/api/v1/merchant/integrations/google/calendar/callback" in uris
+
+
+def test_reset_restores_the_constructor_knobs(google_emulator):
+    google_emulator.horizon_days = 1
+    google_emulator.set_access_token_lifetime(5)
+    google_emulator.set_auto_approve(True)
+    google_emulator.set_page_size(3)
+    google_emulator.advance_time(3600)
+    google_emulator.reset()
+    assert google_emulator.horizon_days == 730
+    assert google_emulator.access_token_lifetime == 3600
+    assert google_emulator.auto_approve is False
+    assert google_emulator.page_size is None
+    assert google_emulator.clock.offset == 0
+
+
+def test_bulk_insert_can_return_only_ids(google_emulator):
+    google_emulator.add_account("ann@example.com")
+    ids = google_emulator.insert_events(
+        "ann@example.com", [{"start": {"date": "2030-01-01"}}, {"start": {"date": "2030-01-02"}}], return_events=False
+    )
+    assert len(ids) == 2 and all(isinstance(i, str) for i in ids)
+    assert google_emulator.get_event("ann@example.com", ids[0])["end"] == {"date": "2030-01-02"}
