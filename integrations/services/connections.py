@@ -117,14 +117,23 @@ def google_connection_complete(
     """
     authorized = _authorize(code=code, code_verifier=code_verifier, state=state, callback_scopes=callback_scopes)
     try:
-        return _connection_store(merchant=merchant, authorized=authorized)
-    except Exception as exc:
+        connection, selected = _connection_store(merchant=merchant, authorized=authorized)
+    except Exception as exc:  # any failure here must become a visible reason, not a 500
         logger.exception("storing the Google connection of merchant %s failed", merchant.pk)
         raise ConnectFailed("storage_failed", "The connection could not be saved; please try again.") from exc
+    # Queued after the store committed: a broker hiccup must not be reported as a failed
+    # connect (it is saved; the periodic sync and channel check pick the calendars up).
+    for calendar_id in selected:
+        try:
+            calendar_sync_enqueue(calendar_id=calendar_id, trigger="initial")
+            calendar_watch_enqueue(calendar_id=calendar_id)
+        except Exception:
+            logger.exception("could not queue the initial sync of calendar %s", calendar_id)
+    return connection
 
 
 @transaction.atomic
-def _connection_store(*, merchant: Merchant, authorized: _Authorized) -> CalendarConnection:
+def _connection_store(*, merchant: Merchant, authorized: _Authorized) -> tuple[CalendarConnection, list[int]]:
     tokens, primary = authorized.tokens, authorized.primary
     # Tokens stay deferred: an old row encrypted under a lost key must not block reconnecting.
     connection = (
@@ -157,11 +166,9 @@ def _connection_store(*, merchant: Merchant, authorized: _Authorized) -> Calenda
         )
     if not connection.calendars.filter(selected=True).exists():
         connection.calendars.filter(external_id=primary.id).update(selected=True)
-    for calendar_id in connection.calendars.filter(selected=True).values_list("pk", flat=True):
-        calendar_sync_enqueue(calendar_id=calendar_id, trigger="initial")
-        calendar_watch_enqueue(calendar_id=calendar_id)
+    selected = list(connection.calendars.filter(selected=True).values_list("pk", flat=True))
     logger.info("merchant %s connected Google Calendar (connection %s)", merchant.pk, connection.pk)
-    return connection
+    return connection, selected
 
 
 # --- preferences, selection, manual sync ---------------------------------------------------
