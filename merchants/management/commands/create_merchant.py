@@ -6,7 +6,7 @@ Business hours default to Monday-Friday 09:00-17:00 in the merchant's zone.
 from django.core.management.base import BaseCommand, CommandError
 
 from config.api import ApplicationError
-from merchants.services import merchant_create
+from merchants.services import email_normalize, merchant_create
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             merchant = merchant_create(
                 email=email,
                 password=password,
-                name=name or email.split("@")[0],
+                name=name or email_normalize(email).split("@")[0],
                 time_zone=timezone,
                 slug=slug,
             )
