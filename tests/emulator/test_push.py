@@ -194,3 +194,11 @@ def test_unroutable_test_client_host_can_use_a_sender(emu, service):
     assert [e["outcome"] for e in entries] == ["delivered", "delivered"]
     assert [h["X-Goog-Resource-State"] for _, h in seen] == ["sync", "exists"]
     assert json.loads(json.dumps(emu.notifications()))
+
+
+def test_unreachable_address_is_dropped_without_retries(emu, service):
+    emu.pause_notifications()
+    watch(service, "http://127.0.0.1:9/unreachable")
+    entries = emu.deliver_notifications()
+    assert [(e["outcome"], e["status"]) for e in entries] == [("dropped", None)]
+    assert entries[0]["error"]
