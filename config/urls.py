@@ -18,4 +18,5 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("", include("merchants.urls")),
     path("", include("scheduling.web_urls")),
+    path("", include("integrations.web_urls")),
 ]

@@ -1,106 +1,117 @@
-"""``/app/``: the merchant's week at a glance (bookings and blocked times, day by day).
+"""``/app/``: the merchant's week (bookings and blocked times on a time grid), and manual blocks.
 
-A plain server-rendered page; the week is chosen with ``?week=YYYY-MM-DD`` (any day of it).
+Server-rendered; the week is chosen with ``?week=YYYY-MM-DD`` (any day of it). Adding and
+removing a manual block are small form posts that call ``scheduling.services`` and come
+back to the same week (post/redirect/get), so the page works without JavaScript.
 """
 
-import datetime as dt
-from dataclasses import dataclass
+from __future__ import annotations
 
+import datetime as dt
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_GET, require_POST
 
-from scheduling import selectors
+from config.api import ApplicationError
+from scheduling import services
 from scheduling.fields import MAX_YEAR, MIN_YEAR
-from scheduling.localtime import local_midnight
+from scheduling.forms import BlockedTimeForm
+from scheduling.models import BlockedTime
+from scheduling.weekview import week_build
 
 
-@dataclass(frozen=True)
-class WeekEntry:
-    kind: str  # "booking", "manual" or "synced"
-    start: dt.datetime  # in the merchant's zone
-    end: dt.datetime
-    title: str
-    detail: str
+def merchant_required(view):
+    """Logged in (else the login page) and owning a merchant (staff go to the admin, others sign up)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        merchant = getattr(request.user, "merchant", None)
+        if merchant is None:
+            return redirect("/admin/" if request.user.is_staff else "/accounts/signup/")
+        return view(request, merchant, *args, **kwargs)
+
+    return wrapped
 
 
-@dataclass(frozen=True)
-class DayEntry:
-    entry: WeekEntry
-    from_previous_day: bool
-    into_next_day: bool
-
-
-@dataclass(frozen=True)
-class WeekDay:
-    date: dt.date
-    is_today: bool
-    hours: list[str]
-    entries: list[DayEntry]
-
-
-def _week_entries(merchant, start: dt.datetime, end: dt.datetime) -> list[WeekEntry]:
-    zone = merchant.zone
-    entries = [
-        WeekEntry("booking", b.start.astimezone(zone), b.end.astimezone(zone), b.customer_name, b.customer_email)
-        for b in selectors.bookings_in_range(merchant=merchant, start=start, end=end)
-    ]
-    for blocked in selectors.blocked_times_in_range(merchant=merchant, start=start, end=end):
-        if blocked.is_synced:
-            # Synced blocks carry no event detail: only "Busy" and the calendar's name.
-            kind, title = "synced", "Busy"
-            detail = blocked.calendar.summary if blocked.calendar_id else blocked.get_source_display()
-        else:
-            kind, title, detail = "manual", blocked.note or "Blocked", "Manual block"
-        entries.append(WeekEntry(kind, blocked.start.astimezone(zone), blocked.end.astimezone(zone), title, detail))
-    return sorted(entries, key=lambda entry: (entry.start, entry.end))
-
-
-@login_required
-def week(request):
-    merchant = getattr(request.user, "merchant", None)
-    if merchant is None:
-        return redirect("/admin/" if request.user.is_staff else "/accounts/signup/")
-    zone = merchant.zone
-    today = timezone.now().astimezone(zone).date()
+def _chosen_monday(value: str | None, today: dt.date) -> dt.date:
     try:
-        chosen = parse_date(request.GET.get("week", ""))
+        chosen = parse_date(value or "")
     except ValueError:  # well-formed but impossible, e.g. 2026-02-30
         chosen = None
-    if chosen and not MIN_YEAR <= chosen.year <= MAX_YEAR:
-        chosen = None
-    monday = (chosen or today) - dt.timedelta(days=(chosen or today).weekday())
-    hours_by_weekday: dict[int, list[str]] = {}
-    for hours in merchant.business_hours.all():
-        hours_by_weekday.setdefault(hours.weekday, []).append(f"{hours.start:%H:%M}\u2013{hours.end:%H:%M}")
+    if chosen is None or not MIN_YEAR <= chosen.year <= MAX_YEAR - 1:
+        chosen = today
+    return chosen - dt.timedelta(days=chosen.weekday())
 
-    entries = _week_entries(merchant, local_midnight(monday, zone), local_midnight(monday + dt.timedelta(days=7), zone))
-    days = []
-    for offset in range(7):
-        date = monday + dt.timedelta(days=offset)
-        day_start, day_end = local_midnight(date, zone), local_midnight(date + dt.timedelta(days=1), zone)
-        days.append(
-            WeekDay(
-                date=date,
-                is_today=date == today,
-                hours=hours_by_weekday.get(date.weekday(), []),
-                entries=[
-                    DayEntry(entry, entry.start < day_start, entry.end > day_end)
-                    for entry in entries
-                    if entry.start < day_end and entry.end > day_start
-                ],
-            )
+
+def _week_url(monday: dt.date, today: dt.date) -> str:
+    return "/app/" if monday == today - dt.timedelta(days=today.weekday()) else f"/app/?week={monday:%Y-%m-%d}"
+
+
+def _render_week(request, merchant, monday: dt.date, form: BlockedTimeForm | None = None, status: int = 200):
+    now = timezone.now()
+    today = now.astimezone(merchant.zone).date()
+    week = week_build(merchant=merchant, monday=monday, now=now)
+    if form is None:
+        default_day = today if monday <= today < monday + dt.timedelta(days=7) else monday
+        form = BlockedTimeForm(
+            zone=merchant.zone,
+            initial={"date": default_day, "start_time": dt.time(12), "end_time": dt.time(13)},
         )
-    return render(
-        request,
-        "app/week.html",
-        {
-            "merchant": merchant,
-            "days": days,
-            "monday": monday,
-            "previous_week": monday - dt.timedelta(days=7),
-            "next_week": monday + dt.timedelta(days=7),
-            "today": today,
-        },
-    )
+    context = {
+        "merchant": merchant,
+        "week": week,
+        "form": form,
+        "this_week": monday == today - dt.timedelta(days=today.weekday()),
+        "previous_week": monday - dt.timedelta(days=7),
+        "next_week": monday + dt.timedelta(days=7),
+        "sunday": monday + dt.timedelta(days=6),
+        "week_url": _week_url(monday, today),
+    }
+    return render(request, "app/week.html", context, status=status)
+
+
+@require_GET
+@merchant_required
+def week(request, merchant):
+    today = timezone.now().astimezone(merchant.zone).date()
+    return _render_week(request, merchant, _chosen_monday(request.GET.get("week"), today))
+
+
+@require_POST
+@merchant_required
+def blocked_time_add(request, merchant):
+    form = BlockedTimeForm(request.POST, zone=merchant.zone)
+    today = timezone.now().astimezone(merchant.zone).date()
+    if not form.is_valid():
+        monday = _chosen_monday(request.POST.get("date"), today)
+        return _render_week(request, merchant, monday, form=form, status=400)
+    data = form.cleaned_data
+    try:
+        services.blocked_time_create(merchant=merchant, start=data["start"], end=data["end"], note=data["note"])
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        return _render_week(request, merchant, _chosen_monday(str(data["date"]), today), form=form, status=400)
+    when = "all day" if data["all_day"] else f"{data['start_time']:%H:%M}\u2013{data['end_time']:%H:%M}"
+    messages.success(request, f"Blocked {data['date']:%a %-d %b}, {when}. Customers can no longer book that time.")
+    return redirect(_week_url(_chosen_monday(str(data["date"]), today), today))
+
+
+@require_POST
+@merchant_required
+def blocked_time_remove(request, merchant, pk: int):
+    blocked = get_object_or_404(BlockedTime, pk=pk, merchant=merchant)
+    today = timezone.now().astimezone(merchant.zone).date()
+    monday = _chosen_monday(str(blocked.start.astimezone(merchant.zone).date()), today)
+    try:
+        services.blocked_time_delete(blocked_time=blocked)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Block removed. That time is bookable again (within business hours).")
+    return redirect(_week_url(monday, today))

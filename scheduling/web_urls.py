@@ -1,9 +1,13 @@
-"""Merchant web pages of the scheduling app, included at the site root."""
+"""Web pages of the scheduling app, included at the site root: the merchant's week and the public booking page."""
 
 from django.urls import path
 
-from scheduling import web
+from scheduling import booking_page, web
 
 urlpatterns = [
     path("app/", web.week, name="week"),
+    path("app/blocked-times", web.blocked_time_add, name="blocked-time-add"),
+    path("app/blocked-times/<int:pk>/remove", web.blocked_time_remove, name="blocked-time-remove"),
+    path("book/<slug:slug>", booking_page.booking_page, name="booking-page"),
+    path("book/<slug:slug>/confirmed", booking_page.booking_confirmed, name="booking-confirmed"),
 ]

@@ -60,6 +60,10 @@ OPERATIONS = (
 
 
 def handle(emu, req: Request, segments: list[str]) -> Response:
+    if segments == ["ui"]:
+        from . import ui  # the event-editing page (HTML forms), not a control operation
+
+        return ui.handle(emu, req)
     if segments in (["state"], []) and req.method == "GET":
         return Response.json(200, emu.snapshot())
     if len(segments) != 1 or segments[0] not in OPERATIONS or req.method != "POST":
@@ -92,7 +96,8 @@ def index_page(emu, req: Request) -> Response:
 <p>OAuth: <code>{html.escape(emu.auth_uri)}</code>, <code>{html.escape(emu.token_uri)}</code>,
 <code>{html.escape(emu.revoke_uri)}</code>. Calendar API root: <code>{html.escape(emu.api_root)}</code>.</p>
 <p>Auto-approve: {"on" if snap["auto_approve"] else "off"}. Channels: {snap["channels"]}.
-State as JSON: <a href="_emulator/state">_emulator/state</a>.</p>
+State as JSON: <a href="_emulator/state">_emulator/state</a>.
+Add, move or delete events: <a href="_emulator/ui">_emulator/ui</a>.</p>
 <h2>Accounts</h2><ul>{"".join(rows) or "<li>none yet</li>"}</ul></body></html>"""
     return Response.html(200, text)
 
