@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from . import errors
 from .errors import ApiError, Response
 from .fields import apply_fields
-from .listing import EventQuery, events_body, page, read_sync_token
+from .listing import EventQuery, binding_hash, decode_token, encode_token, events_body, page, read_sync_token
 from .render import RenderContext, render
 from .state import AccessToken, Calendar, CalendarEntry, Channel
 from .store import EVENT_TYPES, make_instance, parse_instance_id
@@ -184,11 +184,12 @@ def _zone_param(req: Request, calendar: Calendar) -> str:
     return name
 
 
-def _binding(req: Request, calendar: Calendar, extra: str = "") -> str:
+def _binding(req: Request, calendar: Calendar | None, extra: str = "") -> str:
+    """The query a page token belongs to: every parameter but pageToken and maxResults."""
     pairs = sorted(
         (k, tuple(v)) for k, v in req.query.items() if k not in _GLOBAL_PARAMS and k not in ("pageToken", "maxResults")
     )
-    return json.dumps([calendar.id, extra, pairs])
+    return json.dumps([calendar.id if calendar else "", extra, pairs])
 
 
 def json_response(req: Request, data: dict) -> Response:
@@ -505,8 +506,6 @@ def _entry_json(emu, calendar: Calendar, entry: CalendarEntry) -> dict:
 
 def calendar_list(emu, req: Request) -> Response:
     token = authenticate(emu, req, "calendarList.list")
-    from .listing import _binding_hash, _decode, _encode
-
     with emu.lock:
         account = emu.state.account(token.email)
         max_results = _page_size(emu, _int(req, "maxResults", 100, low=1, high=250))
@@ -523,7 +522,7 @@ def calendar_list(emu, req: Request) -> Response:
                 raise errors.invalid_param(
                     "syncToken", "minAccessRole and showOwnOrganizationOnly cannot be used together with a syncToken"
                 )
-            data = _decode("CL", sync_token)
+            data = decode_token("CL", sync_token)
             if (
                 not data
                 or data.get("b") != boot
@@ -543,30 +542,19 @@ def calendar_list(emu, req: Request) -> Response:
             if min_role is not None and ROLE_RANK[entry.access_role] < ROLE_RANK[min_role]:
                 continue
             entries.append(entry)
-        binding = _binding_hash(
-            json.dumps(
-                [
-                    account.email,
-                    sorted(
-                        (k, v)
-                        for k, v in req.query.items()
-                        if k not in _GLOBAL_PARAMS and k != "pageToken" and k != "maxResults"
-                    ),
-                ]
-            )
-        )
+        binding = binding_hash(_binding(req, None, "calendarList:" + account.email))
         offset = 0
         if req.arg("pageToken"):
-            data = _decode("LP", req.arg("pageToken"))
+            data = decode_token("LP", req.arg("pageToken"))
             if not data or data.get("k") != binding or data.get("b") != boot:
                 raise errors.invalid_param("pageToken", "Invalid Value")
             offset = data["o"]
         chunk = entries[offset : offset + max_results]
         out = {"kind": "calendar#calendarList", "etag": f'"p3{account.list_seq:014d}"'}
         if offset + len(chunk) < len(entries):
-            out["nextPageToken"] = _encode("LP", {"k": binding, "o": offset + len(chunk), "b": boot})
+            out["nextPageToken"] = encode_token("LP", {"k": binding, "o": offset + len(chunk), "b": boot})
         else:
-            out["nextSyncToken"] = _encode(
+            out["nextSyncToken"] = encode_token(
                 "CL", {"a": account.email, "s": account.list_seq, "e": account.list_epoch, "b": boot}
             )
         out["items"] = [_entry_json(emu, emu.state.calendars[e.calendar_id], e) for e in chunk]

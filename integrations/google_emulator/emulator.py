@@ -25,6 +25,7 @@ from .wire import Request
 
 DEFAULT_CLIENT_ID = "test-client-id"
 DEFAULT_CLIENT_SECRET = "test-client-secret"
+MAX_LOGGED = 50_000
 
 
 class GoogleEmulator:
@@ -640,3 +641,5 @@ class GoogleEmulator:
         }
         with self.lock:
             self._calls.append(entry)
+            if len(self._calls) > MAX_LOGGED:  # a long-running demo must not grow without bound
+                del self._calls[: len(self._calls) - MAX_LOGGED]

@@ -64,12 +64,12 @@ class EventQuery:
 # --- tokens -------------------------------------------------------------------------------
 
 
-def _encode(prefix: str, payload: dict) -> str:
+def encode_token(prefix: str, payload: dict) -> str:
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return prefix + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(prefix: str, token: str) -> dict | None:
+def decode_token(prefix: str, token: str) -> dict | None:
     if not token.startswith(prefix):
         return None
     text = token[len(prefix) :]
@@ -81,12 +81,12 @@ def _decode(prefix: str, token: str) -> dict | None:
 
 
 def make_sync_token(calendar: Calendar, seq: int, boot_id: str) -> str:
-    return _encode("CP", {"c": calendar.id, "s": seq, "e": calendar.sync_epoch, "b": boot_id})
+    return encode_token("CP", {"c": calendar.id, "s": seq, "e": calendar.sync_epoch, "b": boot_id})
 
 
 def read_sync_token(calendar: Calendar, token: str, boot_id: str) -> int:
     """The change counter a sync token stands for; 410 fullSyncRequired when stale or foreign."""
-    data = _decode("CP", token)
+    data = decode_token("CP", token)
     if (
         not data
         or data.get("b") != boot_id
@@ -99,19 +99,19 @@ def read_sync_token(calendar: Calendar, token: str, boot_id: str) -> int:
     return data["s"]
 
 
-def _binding_hash(binding: str) -> str:
+def binding_hash(binding: str) -> str:
     return hashlib.sha1(binding.encode()).hexdigest()[:12]
 
 
 def make_page_token(binding: str, snapshot: int, offset: int, boot_id: str) -> str:
-    return _encode("EP", {"k": _binding_hash(binding), "s": snapshot, "o": offset, "b": boot_id})
+    return encode_token("EP", {"k": binding_hash(binding), "s": snapshot, "o": offset, "b": boot_id})
 
 
 def read_page_token(token: str, binding: str, boot_id: str) -> tuple[int, int]:
-    data = _decode("EP", token)
+    data = decode_token("EP", token)
     if (
         not data
-        or data.get("k") != _binding_hash(binding)
+        or data.get("k") != binding_hash(binding)
         or data.get("b") != boot_id
         or not isinstance(data.get("s"), int)
         or not isinstance(data.get("o"), int)

@@ -234,6 +234,8 @@ class PushDispatcher:
     def _record(self, entry: dict) -> dict:
         with self._cond:
             self.log.append(entry)
+            if len(self.log) > 50_000:
+                del self.log[:10_000]
         if entry["outcome"] != "delivered":
             logger.debug("push %s to %s: %s", entry["messageNumber"], entry["address"], entry["outcome"])
         return entry

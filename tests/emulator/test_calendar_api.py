@@ -432,3 +432,22 @@ def test_events_get_and_unknown_event(emu, service):
     with pytest.raises(HttpError) as caught:
         service.events().get(calendarId="primary", eventId="doesnotexist").execute()
     assert caught.value.status_code == 404
+
+
+def test_calendar_list_pages(emu, service):
+    for number in range(3):
+        emu.add_calendar(ANN, calendar_id=f"c{number}@group.calendar.google.com", summary=f"C{number}")
+    first = service.calendarList().list(maxResults=2).execute()
+    assert len(first["items"]) == 2 and "nextSyncToken" not in first
+    rest = service.calendarList().list(maxResults=2, pageToken=first["nextPageToken"]).execute()
+    assert len(rest["items"]) == 2 and rest["nextSyncToken"] and "nextPageToken" not in rest
+    with pytest.raises(HttpError) as caught:
+        service.calendarList().list(pageToken=first["nextPageToken"], showHidden=True).execute()
+    assert caught.value.status_code == 400
+
+
+def test_access_token_query_parameter(emu, creds):
+    answer = requests.get(
+        emu.api_root + "calendar/v3/users/me/calendarList", params={"access_token": creds.token}, timeout=5
+    )
+    assert answer.status_code == 200 and answer.json()["items"][0]["id"] == ANN
