@@ -6,10 +6,10 @@ notification counts only when its channel id is one we opened, its channel token
 ours (constant-time comparison) and its resource id is the one the channel was opened
 on. ``sync`` (the channel's first message) does nothing; ``exists``, ``not_exists`` and
 ``update`` request an incremental sync, coalesced so a burst costs at most two syncs;
-a redelivered message (same channel, same message number) requests nothing.
+a redelivered or late message (a number not above the channel's highest) requests nothing.
 A notification on a channel we no longer hold gets that channel stopped at Google.
-Anything else triggers nothing and is logged. Cost: one indexed query and two cache
-operations (plus queuing a task when none is pending).
+Anything else triggers nothing and is logged. Cost: one indexed query and three small
+cache operations (plus queuing a task when none is pending).
 https://developers.google.com/calendar/api/guides/push#receiving-notifications
 """
 
@@ -26,7 +26,7 @@ from integrations.models import CalendarConnection, SyncRun, WatchChannel
 
 logger = logging.getLogger(__name__)
 
-DUPLICATE_TTL_SECONDS = 60 * 60  # Google's redeliveries of one message come within minutes
+SEEN_TTL_SECONDS = 32 * 24 * 3600  # longer than any channel lives
 CHANGE_STATES = frozenset({"exists", "not_exists", "update"})
 _HELD_CONNECTION_STATUSES = frozenset({CalendarConnection.Status.ACTIVE, CalendarConnection.Status.ERROR})
 
@@ -86,10 +86,29 @@ def _notification_handle(headers) -> None:
     if state not in CHANGE_STATES:
         logger.warning("push notification for channel %s with unknown state %r ignored", channel["pk"], state[:32])
         return
-    number = headers.get("X-Goog-Message-Number", "")[:20]
-    if number and not cache.add(f"integrations:push:{channel['pk']}:{number}", 1, timeout=DUPLICATE_TTL_SECONDS):
-        logger.info("duplicate push notification %s on channel %s ignored", number, channel["pk"])
+    if _already_seen(channel["pk"], headers.get("X-Goog-Message-Number", "")):
+        logger.info("repeated push notification on channel %s ignored", channel["pk"])
         return
     from integrations.services.sync import calendar_sync_request
 
     calendar_sync_request(calendar_id=channel["calendar_id"], trigger=SyncRun.Trigger.NOTIFICATION)
+
+
+def _already_seen(channel_pk: int, number_header: str) -> bool:
+    """Whether a message numbered this or higher already came on the channel.
+
+    Numbers only grow on a channel, and a sync requested for a later message also covers
+    every earlier change, so a redelivered or late message needs nothing. One key per
+    channel (not per message); two messages racing here may both pass, which costs at
+    most one coalesced sync request.
+    """
+    try:
+        number = int(number_header)
+    except ValueError:
+        return False
+    key = f"integrations:push-seen:{channel_pk}"
+    last = cache.get(key)
+    if last is not None and number <= last:
+        return True
+    cache.set(key, number, timeout=SEEN_TTL_SECONDS)
+    return False
