@@ -35,7 +35,7 @@ def test_a_change_at_google_reaches_the_blocked_times_through_a_notification(gca
     assert entries[0]["headers"]["X-Goog-Channel-Token"] == gcal.calendar.channels.get().token
 
 
-def test_a_redelivered_notification_triggers_nothing_more(gcal, anon):
+def test_a_redelivered_or_late_notification_triggers_nothing_more(gcal, anon):
     deliver_pushes(gcal.emulator, anon)
     gcal.add(timed_event(at(2)))
     gcal.emulator.pause_notifications()
@@ -45,7 +45,9 @@ def test_a_redelivered_notification_triggers_nothing_more(gcal, anon):
     first = anon.post("/api/v1/merchant/integrations/google/calendar/watch", headers=client_headers)
     calls = gcal.list_calls()
     again = anon.post("/api/v1/merchant/integrations/google/calendar/watch", headers=client_headers)
-    assert (first.status_code, again.status_code, again.content) == (200, 200, b"")
+    late = {**client_headers, "X-Goog-Message-Number": str(int(client_headers["X-Goog-Message-Number"]) - 1)}
+    late_response = anon.post("/api/v1/merchant/integrations/google/calendar/watch", headers=late)
+    assert (first.status_code, again.status_code, again.content, late_response.status_code) == (200, 200, b"", 200)
     assert gcal.list_calls() == calls
     assert len(gcal.blocks()) == 1
 
