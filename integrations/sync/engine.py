@@ -148,25 +148,31 @@ def _cursor_discard(calendar: ExternalCalendar) -> None:
     ExternalCalendar.objects.filter(pk=calendar.pk).update(sync_cursor="")
 
 
-def _finish(run: SyncRun, progress: _Progress, started: float) -> None:
+_RUN_RESULT_FIELDS = (
+    "kind", "status", "finished_at", "duration_ms", "pages", "events_seen", "blocks_upserted", "blocks_deleted", "error"
+)  # fmt: skip
+
+
+def _finish(run: SyncRun, progress: _Progress, started: float, status: str, error: str = "") -> None:
     run.finished_at = timezone.now()
     run.duration_ms = int((time.monotonic() - started) * 1000)
     run.pages = progress.pages
     run.events_seen = progress.events_seen
     run.blocks_upserted = progress.writes.upserted
     run.blocks_deleted = progress.writes.deleted
+    run.status, run.error = status, error
+    # An UPDATE, never an INSERT: a calendar deleted meanwhile (disconnect) took its runs along.
+    SyncRun.objects.filter(pk=run.pk).update(**{name: getattr(run, name) for name in _RUN_RESULT_FIELDS})
 
 
 def _record_success(run: SyncRun, calendar: ExternalCalendar, progress: _Progress, started, *, full, now) -> None:
-    _finish(run, progress, started)
-    run.status = SyncRun.Status.SUCCEEDED
-    run.save()
+    _finish(run, progress, started, SyncRun.Status.SUCCEEDED)
     # No cursor on the last page means the provider gave none: the next run is full again.
     calendar.sync_cursor = progress.cursor or ""
     calendar.last_synced_at = run.finished_at
     calendar.last_error = ""
     fields = ["sync_cursor", "last_synced_at", "last_error"] + (["window_end"] if full else [])
-    calendar.save(update_fields=fields)
+    ExternalCalendar.objects.filter(pk=calendar.pk).update(**{name: getattr(calendar, name) for name in fields})
     # A success clears an earlier error; reauth_required and disconnected are left to the
     # connection flow (another calendar of the same grant may just have lost its token).
     Status = CalendarConnection.Status
@@ -197,10 +203,7 @@ def error_text(exc: BaseException) -> str:
 
 
 def _record_failure(run: SyncRun, calendar: ExternalCalendar, progress: _Progress, started, exc: Exception) -> None:
-    _finish(run, progress, started)
-    run.status = SyncRun.Status.FAILED
-    run.error = error_text(exc)
-    run.save()
+    _finish(run, progress, started, SyncRun.Status.FAILED, error_text(exc))
     ExternalCalendar.objects.filter(pk=calendar.pk).update(last_error=run.error)
     status = (
         CalendarConnection.Status.REAUTH_REQUIRED

@@ -245,3 +245,37 @@ def test_deselected_calendars_are_not_synced(gcal):
     from integrations.services.sync import calendar_sync_run
 
     assert calendar_sync_run(calendar_id=gcal.calendar.pk, trigger="periodic") == []
+
+
+class KilledAfterFirstPage:
+    """The real client, but the worker dies (SIGKILL-like: no exception handling) after page one."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def list_events(self, *args, **kwargs):
+        pages = self.client.list_events(*args, **kwargs)
+        yield next(pages)
+        raise KeyboardInterrupt
+
+
+def test_a_sync_killed_midway_leaves_consistent_data_and_the_next_run_completes_it(gcal):
+    from integrations.providers import client_for
+    from integrations.sync.engine import calendar_sync
+
+    ids = {gcal.add(timed_event(at(2 + i))) for i in range(9)}
+    gcal.emulator.set_page_size(4)
+    calendar = ExternalCalendar.objects.select_related("connection__merchant").get(pk=gcal.calendar.pk)
+    cursor_before = calendar.sync_cursor
+    with pytest.raises(KeyboardInterrupt):
+        calendar_sync(calendar=calendar, client=KilledAfterFirstPage(client_for(calendar.connection)), trigger="manual")
+    partial = gcal.blocks()
+    assert len(partial) == 4 and set(partial) <= ids  # the first page, whole
+    assert gcal.calendar.sync_cursor == cursor_before  # no cursor for a listing never finished
+    killed = SyncRun.objects.filter(calendar=calendar).first()
+    assert killed.status == SyncRun.Status.RUNNING
+    run = gcal.sync()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert set(gcal.blocks()) == ids
+    killed.refresh_from_db()
+    assert killed.status == SyncRun.Status.FAILED and "Interrupted" in killed.error
