@@ -166,7 +166,7 @@ def _page(emu, req: Request) -> Response:
         banner = f'<p class="banner error" role="alert">That did not work: {esc(query["error"])}</p>'
     today = dt.date.today().isoformat()
     add_form = (
-        '<form method="post" class="add"><input type="hidden" name="action" value="add">'
+        '<form method="post" class="add" aria-label="Add an event"><input type="hidden" name="action" value="add">'
         f'<label>Calendar <select name="calendar">{"".join(options)}</select></label>'
         '<label>Title <input name="summary" value="Haircut for my sister" required></label>'
         f'<label>Date <input type="date" name="date" value="{today}" required></label>'
