@@ -68,7 +68,7 @@ def test_booking_refuses_a_slot_blocked_meanwhile_and_accepts_a_free_one(browser
     customer.get_by_role("button", name="Book this time").click()
     customer.wait_for_url(f"**/book/{merchant.slug}/confirmed?b=*")
     expect(customer.get_by_role("heading", name="You're booked")).to_be_visible()
-    expect(customer.locator(".lead")).to_contain_text("10:30–11:00")
+    expect(customer.locator(".lead")).to_contain_text("10:30\u201311:00")
     customer.context.close()
 
     page.goto(f"/app/?week={next_monday}")
