@@ -150,11 +150,18 @@ def google_sync_now(request, merchant):
         queued = connection_sync_request(connection=selectors.connection_get(merchant=merchant))
     except ApplicationError as exc:
         messages.error(request, exc.message)
+        return redirect(PAGE)
+    if not queued:
+        messages.warning(request, "No calendar is selected, so there is nothing to sync.")
+        return redirect(PAGE)
+    # Without a worker the sync has already run; say how it went rather than "started".
+    outcome = selectors.connection_status(merchant=merchant).status
+    if outcome == "reauth_required":
+        messages.error(request, "Google refused our access, so nothing could be synced. Please reconnect below.")
+    elif outcome == "error":
+        messages.warning(request, "The sync did not complete; the details are below. We retry automatically.")
     else:
-        if queued:
-            messages.success(request, "Sync started. Busy times are brought up to date within moments.")
-        else:
-            messages.warning(request, "No calendar is selected, so there is nothing to sync.")
+        messages.success(request, "Sync started. Busy times are brought up to date within moments.")
     return redirect(PAGE)
 
 

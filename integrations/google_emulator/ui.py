@@ -164,7 +164,8 @@ def _page(emu, req: Request) -> Response:
         banner = f'<p class="banner ok" role="status">{esc(query["msg"])}</p>'
     elif query.get("error"):
         banner = f'<p class="banner error" role="alert">That did not work: {esc(query["error"])}</p>'
-    today = dt.date.today().isoformat()
+    first_zone = zone(_calendar_zone(emu, snapshot["accounts"][0]["calendars"][0]["id"])) if options else None
+    today = dt.datetime.now(first_zone).date().isoformat()
     add_form = (
         '<form method="post" class="add" aria-label="Add an event"><input type="hidden" name="action" value="add">'
         f'<label>Calendar <select name="calendar">{"".join(options)}</select></label>'
@@ -187,7 +188,7 @@ _TEMPLATE = """<!doctype html>
 <title>Events - Google emulator</title>
 <style>
 body{{font-family:Roboto,Arial,sans-serif;background:#f0f4f9;color:#1f1f1f;margin:0}}
-main{{max-width:1040px;margin:0 auto;padding:24px 16px 48px}}
+main{{max-width:1180px;margin:0 auto;padding:24px 16px 48px}}
 h1{{font-weight:400;font-size:26px;margin:8px 0 4px}} h2{{font-weight:500;font-size:18px;margin:0 0 8px}}
 h2 small,td small{{display:block;font-weight:400;color:#5f6368;font-size:12px}}
 section,form.add{{background:#fff;border-radius:16px;padding:18px 20px;margin:16px 0}}
@@ -201,7 +202,7 @@ button:focus-visible,input:focus-visible,select:focus-visible{{outline:2px solid
 table{{width:100%;border-collapse:collapse;font-size:14px}}
 th{{text-align:left;font-weight:500;color:#5f6368;font-size:12px}}
 td,th{{padding:8px 6px;border-top:1px solid #e3e3e3;vertical-align:middle}} td.when{{white-space:nowrap}}
-form.row{{display:flex;gap:6px;flex-wrap:wrap;margin:0}} form{{margin:0}}
+form.row{{display:flex;gap:6px;margin:0}} form.row input[type=date]{{width:9.5rem}} form{{margin:0}}
 .banner{{padding:10px 14px;border-radius:10px}} .ok{{background:#e6f4ea;color:#0d652d}}
 .error{{background:#fce8e6;color:#b3261e}}
 .brand{{font-size:14px;color:#444746}} .brand b{{color:#4285f4}}

@@ -1,7 +1,7 @@
 """Browser tests: Debian's Chromium driven by Playwright against a live server and the Google emulator.
 
-- ``browser`` (module): headless Chromium at ``CHROMIUM_PATH`` (default: ``chromium`` on the
-  PATH; ``.ci/run`` installs it with apt). Playwright's own browser download is not used.
+- ``browser`` (module): headless Chromium (``tests/browser/chromium.py``: ``CHROMIUM_PATH`` or
+  ``chromium`` on the PATH; ``.ci/run`` installs it with apt).
 - ``live_server``: pytest-django's, except that with in-memory SQLite (one connection shared
   by every thread) requests are served one at a time.
 - ``app``: settings point at the live server (redirect URI, watch endpoint) and at the
@@ -17,7 +17,6 @@ Django refuse ORM calls there; ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set while a brow
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from dataclasses import dataclass
 
@@ -25,43 +24,27 @@ import pytest
 from django.conf import settings as django_settings
 
 from integrations.providers.google.provider import GoogleProvider
+from tests.browser import chromium
 from tests.conftest import PASSWORD
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 15_000
-
-
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path or not os.path.exists(path):
-        pytest.fail(
-            "Chromium is needed for the browser tests: install Debian's package (apt-get install chromium; "
-            ".ci/run does it) or set CHROMIUM_PATH."
-        )
-    return path
 
 
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
-    path = chromium_path()
+    if chromium.executable() is None:
+        pytest.fail(chromium.MISSING)
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     try:
-        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+        browser = chromium.launch(playwright)
+        yield browser
+        browser.close()
     finally:
         playwright.stop()
         if previous is None:

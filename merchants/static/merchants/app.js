@@ -7,6 +7,7 @@
  *   is visible and swap in their new content when it changed (the week view picks up pushes
  *   from Google; the integrations card follows a running sync).
  * - The booking page echoes the chosen slot next to the "Book" button.
+ * - The "+ Block time" popover closes on Escape or a click outside, and focuses its first field.
  */
 (function () {
   "use strict";
@@ -93,7 +94,33 @@
     update();
   }
 
+  // <details class="popover">: close on Escape (focus back to its summary) and on a click outside.
+  function enhancePopovers() {
+    var popovers = document.querySelectorAll("details.popover");
+    if (!popovers.length) return;
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      popovers.forEach(function (popover) {
+        if (!popover.open) return;
+        popover.open = false;
+        popover.querySelector("summary").focus();
+      });
+    });
+    document.addEventListener("click", function (event) {
+      popovers.forEach(function (popover) {
+        if (popover.open && !popover.contains(event.target)) popover.open = false;
+      });
+    });
+    popovers.forEach(function (popover) {
+      popover.addEventListener("toggle", function () {
+        var first = popover.open && popover.querySelector("input:not([type=hidden]), select, textarea");
+        if (first) first.focus();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    enhancePopovers();
     document.querySelectorAll("form[data-connect]").forEach(enhanceConnect);
     document.querySelectorAll("[data-live][id]").forEach(enhanceLive);
     document.querySelectorAll("form.booking").forEach(enhanceSlotEcho);
