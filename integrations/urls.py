@@ -16,6 +16,8 @@ urlpatterns = [
         api.GoogleCalendarCalendarsView.as_view(),
         name="google-calendar-calendars",
     ),
-    path("merchant/integrations/google/calendar/sync", api.GoogleCalendarSyncView.as_view(), name="google-calendar-sync"),
+    path(
+        "merchant/integrations/google/calendar/sync", api.GoogleCalendarSyncView.as_view(), name="google-calendar-sync"
+    ),
     path("merchant/integrations/google/calendar/watch", webhooks.google_calendar_watch, name="google-calendar-watch"),
 ]

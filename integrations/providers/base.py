@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-
 # --- errors -----------------------------------------------------------------------------
 
 
