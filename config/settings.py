@@ -115,6 +115,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve app static files straight from their apps too, so tests and a fresh checkout need
+# no collectstatic step (production still runs it in the Procfile).
+WHITENOISE_USE_FINDERS = True
 
 
 SESSION_COOKIE_SECURE = not DEBUG
