@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from integrations.models import ExternalCalendar
@@ -85,12 +85,48 @@ def blocked_times_apply(*, calendar: ExternalCalendar, blocks: Mapping[str, Bloc
             block.updated_at = now  # bulk_update does not run auto_now
             to_update.append(block)
     if to_create:
-        BlockedTime.objects.bulk_create(to_create)
+        _insert(to_create)
     if to_update:
         BlockedTime.objects.bulk_update(to_update, ["start", "end", "all_day", "updated_at"])
     if to_delete:
         BlockedTime.objects.filter(pk__in=to_delete).delete()
     return WriteCounts(upserted=len(to_create) + len(to_update), deleted=len(to_delete))
+
+
+_COPY_FIELDS = (
+    "merchant",
+    "calendar",
+    "external_key",
+    "source",
+    "start",
+    "end",
+    "all_day",
+    "note",
+    "created_at",
+    "updated_at",
+)
+
+
+def _insert(blocks: list[BlockedTime]) -> None:
+    """One statement for the whole page: ``COPY`` on PostgreSQL, ``bulk_create`` elsewhere.
+
+    ``COPY`` skips the per-value work of an ``INSERT`` with thousands of parameters (about
+    a third of a 2,500-event page's cost, measured by bench/sync.py); constraints,
+    indexes and foreign keys are checked exactly as for an ``INSERT``.
+    """
+    if connection.vendor != "postgresql":
+        BlockedTime.objects.bulk_create(blocks)
+        return
+    fields = [BlockedTime._meta.get_field(name) for name in _COPY_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    now = timezone.now()
+    statement = f"COPY {BlockedTime._meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        for block in blocks:
+            copy.write_row(
+                (block.merchant_id, block.calendar_id, block.external_key, block.source, block.start,
+                 block.end, block.all_day, block.note, now, now)
+            )  # fmt: skip
 
 
 def blocked_times_sweep(*, calendar: ExternalCalendar, keep: Iterable[str], ending_after: dt.datetime) -> int:

@@ -3,11 +3,11 @@
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from integrations.models import CalendarConnection, ExternalCalendar
 from integrations.sync.rules import BlockInterval
-from integrations.sync.store import blocked_times_apply, blocked_times_sweep
+from integrations.sync.store import _insert, blocked_times_apply, blocked_times_sweep
 from scheduling.models import BlockedTime
 
 T0 = dt.datetime(2030, 5, 6, 8, 0, tzinfo=dt.UTC)
@@ -90,3 +90,19 @@ def test_the_unique_constraint_refuses_a_duplicate_key(calendar, merchant):
     blocked_times_apply(calendar=calendar, blocks={"a": interval(0)})
     with pytest.raises(IntegrityError):
         BlockedTime.objects.create(merchant=merchant, calendar=calendar, external_key="a", start=T0, end=T0 + HOUR)
+
+
+def test_a_page_insert_is_checked_like_an_insert(calendar, merchant):
+    """The per-page insert (COPY on PostgreSQL, bulk INSERT elsewhere) meets the same constraints."""
+
+    def block(key: str, length: int = 1) -> BlockedTime:
+        end = T0 + length * HOUR
+        return BlockedTime(merchant=merchant, calendar=calendar, external_key=key, source="google", start=T0, end=end)
+
+    _insert([block("a"), block("b")])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _insert([block("c"), block("a")])  # duplicate key
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _insert([block("d", length=0)])  # end not after start
+    assert set(stored(calendar)) == {"a", "b"}
+    assert all(b.created_at and b.updated_at for b in BlockedTime.objects.filter(calendar=calendar))
