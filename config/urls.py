@@ -20,3 +20,6 @@ urlpatterns = [
     path("", include("scheduling.web_urls")),
     path("", include("integrations.web_urls")),
 ]
+
+handler404 = "config.api.page_not_found"
+handler500 = "config.api.server_error"

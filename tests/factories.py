@@ -21,6 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class MerchantFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Merchant
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"Salon {n}")
