@@ -181,7 +181,10 @@ class GoogleCalendarCallbackView(APIView):
             )
         except InvalidState as exc:
             logger.warning("Google callback for merchant %s refused: %s", merchant.pk, exc)
-            return self._redirect({"google": "error", "reason": "invalid_state"})
+            # A callback whose state is not the cookie's (a forged or stray link) spent nothing:
+            # keep the cookie, so the merchant's own flow in progress can still finish.
+            spent_ours = bool(cookie) and params.get("state") == cookie.get("state")
+            return self._redirect({"google": "error", "reason": "invalid_state"}, clear_cookie=spent_ours)
         except ConnectFailed as exc:
             logger.warning("Google callback for merchant %s failed (%s): %s", merchant.pk, exc.reason, exc.message)
             return self._redirect({"google": "error", "reason": exc.reason})
@@ -190,10 +193,11 @@ class GoogleCalendarCallbackView(APIView):
     put = get
 
     @staticmethod
-    def _redirect(query: dict[str, str]) -> HttpResponseRedirect:
+    def _redirect(query: dict[str, str], *, clear_cookie: bool = True) -> HttpResponseRedirect:
         response = HttpResponseRedirect(f"{INTEGRATIONS_PAGE}?{urlencode(query)}")
-        # The state is spent either way; the cookie has nothing more to say.
-        response.delete_cookie(STATE_COOKIE, path=GoogleProvider.callback_path, samesite="Lax")
+        if clear_cookie:
+            # The state is spent either way; the cookie has nothing more to say.
+            response.delete_cookie(STATE_COOKIE, path=GoogleProvider.callback_path, samesite="Lax")
         return response
 
 

@@ -1,0 +1,60 @@
+"""Fixtures of the reliability suite: the integration fixtures (a merchant connected through the
+real OAuth flow against the emulator, its calendar seen from both sides) plus the counts.
+
+The secret scan that runs around every test of the whole suite is
+``tests/reliability/secret_scan.py`` (registered in ``tests/conftest.py``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from django.test import Client
+
+from integrations.models import CalendarConnection
+from tests.integrations.conftest import (  # noqa: F401 - fixtures, re-exported for this suite
+    GoogleConnected,
+    _fast_google_retries,
+    callback,
+    connect_start,
+    consent,
+    google_account,
+    google_connected,
+    quiet_google,
+    session_client,
+)
+from tests.integrations.sync.conftest import gcal, pushes_held  # noqa: F401 - fixtures
+from tests.reliability import figures
+
+
+@pytest.fixture(autouse=True)
+def _count_injected_faults(request):
+    """Every fault the emulator fired during the test counts towards the figures."""
+    yield
+    if "google_emulator_server" not in request.fixturenames:
+        return
+    emulator = request.getfixturevalue("google_emulator_server")
+    fired = sum(fault["fired"] for fault in emulator.faults.list() if fault["status"] or fault["kind"])
+    figures.count("google_faults.fired", fired)
+
+
+def connect_as(client: Client, email: str, capture=None):
+    """The OAuth flow for the session in ``client``, consenting as the Google account ``email``
+    (the emulator's auto-approve takes the ``login_hint``; without one it picks its first account)."""
+    return callback(client, consent(connect_start(client) + "&login_hint=" + quote(email)), capture)
+
+
+@pytest.fixture
+def other_connected(other_merchant, google_emulator, django_capture_on_commit_callbacks) -> GoogleConnected:
+    """A second merchant, connected with a Google account of its own."""
+    email = other_merchant.user.email
+    google_emulator.add_account(email)
+    google_emulator.set_auto_approve(True)
+    client = session_client(other_merchant)
+    response = connect_as(client, email, django_capture_on_commit_callbacks)
+    assert response["Location"] == "/app/integrations?google=connected", response["Location"]
+    connection = CalendarConnection.objects.get(merchant=other_merchant, provider="google")
+    assert connection.account_email == email
+    calendar = connection.calendars.get(primary=True)
+    return GoogleConnected(connection=connection, calendar=calendar, email=email, client=client)
