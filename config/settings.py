@@ -84,6 +84,10 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections: opening a PostgreSQL connection per request costs more than most
+# requests (the watch endpoint ran at 83 requests/s without this, see docs/BENCHMARKS.md).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web server, the emulator's pushes and eager
     # tasks share the development file without "database is locked" errors.
@@ -187,6 +191,10 @@ GOOGLE_API_RETRY_BASE_SECONDS = env.float("GOOGLE_API_RETRY_BASE_SECONDS", defau
 GOOGLE_API_RETRY_MAX_WAIT_SECONDS = env.float("GOOGLE_API_RETRY_MAX_WAIT_SECONDS", default=30.0)
 CALENDAR_SYNC_LOOKBACK_DAYS = env.int("CALENDAR_SYNC_LOOKBACK_DAYS", default=30)
 CALENDAR_PERIODIC_SYNC_INTERVAL = timedelta(hours=env.int("CALENDAR_PERIODIC_SYNC_HOURS", default=3))
+# A notification this soon after the previous one is part of a burst: with a worker, its sync
+# waits until notifications have been quiet this long, but never more than the max delay.
+CALENDAR_NOTIFICATION_SETTLE_SECONDS = env.float("CALENDAR_NOTIFICATION_SETTLE_SECONDS", default=0.5)
+CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS = env.float("CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS", default=30.0)
 # Task-level retries of a sync whose provider errors outlived the client's in-call retries.
 CALENDAR_SYNC_MAX_RETRIES = env.int("CALENDAR_SYNC_MAX_RETRIES", default=5)
 CALENDAR_SYNC_RETRY_BASE_SECONDS = env.float("CALENDAR_SYNC_RETRY_BASE_SECONDS", default=30.0)

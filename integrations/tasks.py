@@ -28,19 +28,20 @@ def retry_countdown(retries: int, retry_after: float | None = None) -> float:
     return max(retry_after or 0.0, random.uniform(ceiling / 2, ceiling))
 
 
-def _retry(task, exc: TransientError):
+def _retry(task, exc: TransientError, kwargs: dict | None = None):
     countdown = retry_countdown(task.request.retries, exc.retry_after)
     logger.info("%s: %s; retrying in %.1f s", task.name, exc, countdown)
-    return task.retry(exc=exc, countdown=countdown, max_retries=settings.CALENDAR_SYNC_MAX_RETRIES)
+    return task.retry(exc=exc, countdown=countdown, max_retries=settings.CALENDAR_SYNC_MAX_RETRIES, kwargs=kwargs)
 
 
 @shared_task(bind=True)
-def calendar_sync_task(self, calendar_id: int, trigger: str) -> None:
-    """Sync one calendar (full when it has no cursor, else incremental)."""
+def calendar_sync_task(self, calendar_id: int, trigger: str, settle: bool = False) -> None:
+    """Sync one calendar (full when it has no cursor, else incremental); ``settle``: after a burst."""
     try:
-        sync_services.calendar_sync_run(calendar_id=calendar_id, trigger=trigger)
+        sync_services.calendar_sync_run(calendar_id=calendar_id, trigger=trigger, settle=settle)
     except TransientError as exc:
-        raise _retry(self, exc) from exc
+        # The failed run already took the pending request: the retry syncs, settled or not.
+        raise _retry(self, exc, kwargs={"settle": False}) from exc
     except ProviderError as exc:
         # Recorded on the run, the calendar and the connection; retrying would not help.
         logger.warning("sync of calendar %s failed for good: %s", calendar_id, exc)

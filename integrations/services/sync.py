@@ -6,6 +6,13 @@ task takes the calendar's lock and clears the key as it starts syncing; a reques
 arrives meanwhile sets the key again, and its task, finding the lock held, leaves the
 work to the holder, which checks the key after releasing the lock and syncs once more.
 A burst therefore costs at most two syncs, with or without a Celery worker (eager mode).
+
+With a worker, a burst can outlast a sync (10,000 notifications take seconds to arrive),
+so a notification coming less than ``CALENDAR_NOTIFICATION_SETTLE_SECONDS`` after the
+previous one does not sync at once: its task waits until notifications have been quiet
+that long (or ``CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS`` have passed), so the first
+notification of a burst syncs right away and the rest share one more sync. In eager mode
+tasks run inline, with nothing to wait on, so this settling is skipped.
 The sync itself is ``integrations.sync.engine``; retries are the task's business.
 """
 
@@ -13,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -44,6 +52,20 @@ def _pending_key(calendar_id: int) -> str:
     return f"integrations:sync-pending:{calendar_id}"
 
 
+def _notified_key(calendar_id: int) -> str:
+    return f"integrations:sync-notified:{calendar_id}"  # when the latest notification came
+
+
+def _settling_key(calendar_id: int) -> str:
+    return f"integrations:sync-settling:{calendar_id}"  # a settling task waits; since when
+
+
+def _settling_enabled() -> bool:
+    from integrations.tasks import calendar_sync_task
+
+    return not calendar_sync_task.app.conf.task_always_eager
+
+
 def calendar_sync_enqueue(*, calendar_id: int, trigger: str) -> None:
     """Queue a sync of one calendar once the current transaction commits."""
     transaction.on_commit(lambda: calendar_sync_request(calendar_id=calendar_id, trigger=trigger))
@@ -55,12 +77,49 @@ def calendar_sync_request(*, calendar_id: int, trigger: str) -> bool:
 
     key = _pending_key(calendar_id)
     if trigger in COALESCED_TRIGGERS:
-        if not cache.add(key, trigger, timeout=PENDING_TTL_SECONDS):
+        added = cache.add(key, trigger, timeout=PENDING_TTL_SECONDS)
+        in_burst = trigger == SyncRun.Trigger.NOTIFICATION and _notified(calendar_id, read_previous=added)
+        if not added:
             return False
+        if in_burst:
+            _settling_task_queue(calendar_id=calendar_id, trigger=trigger)
+            return True
     else:
         cache.set(key, trigger, timeout=PENDING_TTL_SECONDS)
     calendar_sync_task.delay(calendar_id, trigger)
     return True
+
+
+def _notified(calendar_id: int, *, read_previous: bool) -> bool:
+    """Note a notification's time; with ``read_previous``, whether it is part of a burst
+    (the previous one came less than the settle time ago) and a worker can wait for its end."""
+    now, key = time.time(), _notified_key(calendar_id)
+    previous = cache.get(key) if read_previous else None
+    cache.set(key, now, timeout=PENDING_TTL_SECONDS)
+    return (
+        previous is not None and now - previous < settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS and _settling_enabled()
+    )
+
+
+def _settling_task_queue(*, calendar_id: int, trigger: str) -> None:
+    """Queue one task that syncs once notifications have settled (none when one already waits)."""
+    from integrations.tasks import calendar_sync_task
+
+    if cache.add(_settling_key(calendar_id), time.time(), timeout=PENDING_TTL_SECONDS):
+        calendar_sync_task.apply_async(
+            (calendar_id, trigger), {"settle": True}, countdown=settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS
+        )
+
+
+def _settle_remaining(calendar_id: int) -> float | None:
+    """Seconds a settling task must still wait; None when nothing is pending any more."""
+    if cache.get(_pending_key(calendar_id)) is None:
+        return None
+    now = time.time()
+    last = cache.get(_notified_key(calendar_id)) or 0.0
+    since = cache.get(_settling_key(calendar_id)) or now
+    quiet_at = last + settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS
+    return max(0.0, min(quiet_at, since + settings.CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS) - now)
 
 
 def calendar_sync_pending(*, calendar_id: int) -> bool:
@@ -75,19 +134,31 @@ def _calendar_for_sync(calendar_id: int) -> ExternalCalendar | None:
     )
 
 
-def calendar_sync_run(*, calendar_id: int, trigger: str) -> list[SyncRun]:
+def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -> list[SyncRun]:
     """Sync one calendar unless another worker is syncing it; returns the runs made here.
 
-    Provider errors propagate after being recorded (the task retries transient ones).
+    ``settle``: a burst is going on; wait (re-queued) until notifications are quiet, and
+    do nothing if a sync has taken the request meanwhile. Provider errors propagate after
+    being recorded (the task retries transient ones).
     """
     runs: list[SyncRun] = []
     key = _pending_key(calendar_id)
+    if settle:
+        wait = _settle_remaining(calendar_id)
+        if wait is None:
+            cache.delete(_settling_key(calendar_id))
+            return runs
+        if wait > 0:
+            from integrations.tasks import calendar_sync_task
+
+            calendar_sync_task.apply_async((calendar_id, trigger), {"settle": True}, countdown=wait)
+            return runs
     while True:
         with calendar_sync_lock(calendar_id) as lock:
             if not lock.acquired:
                 logger.info("calendar %s is being synced elsewhere; the holder takes the request", calendar_id)
                 return runs
-            cache.delete(key)
+            cache.delete_many([key, _settling_key(calendar_id)])
             calendar = _calendar_for_sync(calendar_id)
             if calendar is None:
                 logger.info("calendar %s is gone, deselected or not connected: nothing to sync", calendar_id)
@@ -102,6 +173,10 @@ def calendar_sync_run(*, calendar_id: int, trigger: str) -> list[SyncRun]:
         # Requests made while we held the lock left their work to us.
         pending = cache.get(key)
         if pending is None:
+            return runs
+        if pending == SyncRun.Trigger.NOTIFICATION and _settling_enabled():
+            # Notifications came during the sync: likely a burst; sync once it has settled.
+            _settling_task_queue(calendar_id=calendar_id, trigger=pending)
             return runs
         if len(runs) >= MAX_ROUNDS:
             from integrations.tasks import calendar_sync_task
