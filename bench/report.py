@@ -1,0 +1,148 @@
+"""Print the latest results (``bench/results/*.json``) as Markdown: figures, ratios, targets, machine.
+
+.venv/bin/python -m bench.report
+"""
+
+from __future__ import annotations
+
+import json
+
+from bench.harness import RESULTS_DIR
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS_DIR / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _yes(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def sync(r: dict) -> list[str]:
+    full, inc, mem, t = r["full"], r["incremental"], r["memory"], r["targets"]
+    growth = ", ".join(f"{g['pages']} pages: {g['queries']}" for g in r["query_growth"])
+    return [
+        "### 1-2. Full and incremental sync (`bench.sync`)",
+        "",
+        "| figure | value | baseline (same run) | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| full sync, {full['last_run']['events']} listed events, {full['pages']} pages (median of "
+        f"{full['rounds']}) | {full['full_sync_median_s']:.2f} s = {full['events_per_second']:.0f} events/s "
+        f"| fetch + parse {full['baseline_median_s']:.2f} s | {full['ratio_to_baseline']:.1f}x "
+        f"| <= 2x: {_yes(t['full_sync_at_most_2x_baseline'])} |",
+        f"| full sync against fetch + parse + PostgreSQL storing the same rows alone (COPY) | "
+        f"{full['full_sync_median_s']:.2f} s | {full['baseline_median_s']:.2f} + {full['store_floor_median_s']:.2f} s "
+        f"| {full['ratio_to_fetch_plus_store_floor']:.1f}x | |",
+        f"| provider layer (Google client + mapping + rules, no DB) | {full['provider_layer_median_s']:.2f} s "
+        f"| fetch + parse | {full['provider_layer_median_s'] / full['baseline_median_s']:.1f}x | |",
+        f"| queries, full sync | {full['last_run']['queries']} ({growth}); per extra page "
+        f"{r['queries_per_extra_page']} | | | grow with pages: {_yes(t['queries_grow_with_pages_not_events'])} |",
+        f"| same full sync again, nothing changed | {full['unchanged_full_sync']['seconds']:.2f} s, "
+        f"{full['unchanged_full_sync']['queries']} queries, {full['unchanged_full_sync']['upserted']} writes | | | |",
+        f"| peak memory | process peak RSS {mem['process_peak_rss_mb']:.0f} MB; tracemalloc peak during the "
+        f"sync {mem['tracemalloc_peak_mb']:.0f} MB | | | < 300 MB: {_yes(t['peak_memory_under_300_mb'])} |",
+        f"| incremental sync of one moved event ({inc['changes']} changes) | p50 {inc['p50_ms']:.1f} ms, "
+        f"p95 {inc['p95_ms']:.1f} ms | raw fetch of the same page {inc['baseline_p50_ms']:.1f} ms "
+        f"| {inc['ratio_to_baseline']:.1f}x | |",
+        f"| incremental: API calls / queries (max) | {inc['api_calls_max']} / {inc['queries_max']} | | "
+        f"| <= 2 / <= 15: {_yes(t['incremental_at_most_2_api_calls'] and t['incremental_at_most_15_queries'])} |",
+    ]
+
+
+def watch(r: dict) -> list[str]:
+    t, b, c = r["targets"], r["burst"], r.get("in_process_ms", {})
+    p = r["parameters"]
+    lines = [
+        "### 3. Watch endpoint under load (`bench.watch`)",
+        "",
+        f"gunicorn, {p['workers']} sync workers; wrk, 1 thread, {p['connections']} connections, "
+        f"{p['seconds']} s per phase, {p['rounds']} rounds alternating.",
+        "",
+        "| figure | watch endpoint | bare view (same server) | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| requests/s (median) | {r['watch_rps_median']:.0f} | {r['bare_rps_median']:.0f} | {r['rps_ratio']:.0%} "
+        f"| >= 60%: {_yes(t['throughput_at_least_60pct_of_bare'])} |",
+        f"| p50 latency | {r['watch_p50_ms']:.1f} ms | {r['bare_p50_ms']:.1f} ms "
+        f"| {r['watch_p50_ms'] / r['bare_p50_ms']:.1f}x | |",
+        f"| p99 latency (worst phase) | {r['watch_p99_ms']:.1f} ms | {r['bare_p99_ms']:.1f} ms "
+        f"| {r['watch_p99_ms'] / r['bare_p99_ms']:.1f}x | < 50 ms: {_yes(t['p99_under_50ms'])} |",
+        f"| burst: {b['notifications']} notifications in {b['seconds']:.1f} s | {b['syncs']} syncs | | "
+        f"| <= 2: {_yes(t['burst_at_most_2_syncs'])} |",
+    ]
+    if c:
+        lines.append(
+            f"| in-process, one request (ms) | notification {c['notification']:.2f} (channel query "
+            f"{c['channel_query']:.2f}, one cache operation {c['cache_operation']:.2f}) | {c['bare_view']:.2f} "
+            f"| {c['notification'] / c['bare_view']:.0f}x | |"
+        )
+    syncs = [f.get("syncs", 0) for f in r["phases"]["watch"]]
+    lines.append(f"| syncs caused by each load phase | {syncs} | | | |")
+    return lines
+
+
+def freshness(r: dict) -> list[str]:
+    return [
+        "### 4. Freshness (`bench.freshness`)",
+        "",
+        "| figure | value | baseline (same run) | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| change at Google -> blocked time in the API, {len(r['samples_s'])} changes, {r['missed']} missed "
+        f"| p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, max {r['max_ms']:.0f} ms "
+        f"| tell the emulator + one API request {r['baseline_p50_ms']:.1f} ms | {r['ratio_to_baseline']:.1f}x (p50) "
+        f"| p95 < 2 s: {_yes(r['targets']['p95_under_2s'])} |",
+        f"| syncs / notifications delivered | {r['syncs']} / {r['notifications_delivered']} "
+        f"({r['failed_syncs']} failed) | | | |",
+    ]
+
+
+def availability(r: dict) -> list[str]:
+    f = r["figures"]
+    p = r["parameters"]
+    return [
+        "### 5. Availability (`bench.availability`)",
+        "",
+        f"{p['blocks']} blocked times over {p['days']} days ({r['free_slots']} free 30-minute slots), "
+        f"{p['runs']} runs each, interleaved.",
+        "",
+        "| figure | p50 | p95 | baseline (same run), p50 | ratio | target |",
+        "|---|---|---|---|---|---|",
+        f"| selector `availability_slots` | {f['selector']['p50_ms']:.1f} ms | {f['selector']['p95_ms']:.1f} ms "
+        f"| the busy rows read {f['busy_rows']['p50_ms']:.1f} ms | {r['selector_ratio_to_busy_rows']:.1f}x | |",
+        f"| `GET .../availability` over HTTP | {f['http']['p50_ms']:.1f} ms | {f['http']['p95_ms']:.1f} ms "
+        f"| bare view {f['bare']['p50_ms']:.1f} ms | {r['http_ratio_to_bare']:.1f}x "
+        f"| p95 < 50 ms: {_yes(r['targets']['p95_under_50ms'])} |",
+    ]
+
+
+def machine(results: list[dict]) -> list[str]:
+    m = results[0]["machine"]
+    loads = ", ".join(f"{r['benchmark']} {' '.join(r['machine']['loadavg_at_start'])}" for r in results)
+    return [
+        "### Machine",
+        "",
+        f"- CPU: {m['cpu']}, `nproc` {m['nproc']}; memory (`free -h`): `{m['memory']}`",
+        f"- {m['os']}; Python {m['python']}, Django {m.get('django')}, gunicorn {m.get('gunicorn')}, "
+        f"Celery {m.get('celery')}; PostgreSQL {m.get('postgresql')}, Redis {m.get('redis')}; {m['wrk']}",
+        f"- load average (1, 5, 15 min) at the end of each benchmark: {loads}",
+        f"- finished: {max(r['finished_at'] for r in results)}",
+    ]
+
+
+def main() -> None:
+    sections = {"sync": sync, "watch": watch, "freshness": freshness, "availability": availability}
+    results = []
+    for name, render in sections.items():
+        result = _load(name)
+        if result is None:
+            continue
+        results.append(result)
+        print("\n".join(render(result)) + "\n")
+    if results:
+        print("\n".join(machine(results)))
+    else:
+        print("No results yet: run bash bench/run")
+
+
+if __name__ == "__main__":
+    main()

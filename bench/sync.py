@@ -1,0 +1,400 @@
+"""Targets 1 and 2: full sync of a 20,000-event calendar, then incremental syncs of one change.
+
+    .venv/bin/python -m bench.sync [--events 20000] [--series 20] [--rounds 3] [--changes 20]
+
+The emulator runs in its own process with the calendar (``--events`` stored events, of
+which ``--series`` are endless recurring series, expanded by ``singleEvents=true``). In
+this process, against PostgreSQL and Redis:
+
+- baseline: fetch the same ``events.list`` pages the full sync fetches (same query, same
+  token, httplib2 like Google's client) and ``json.loads`` them, nothing else;
+- provider layer: Google's client + our mapping + the busy rules, no database;
+- full sync: ``calendar_sync_run`` (lock, listing, writes, reconcile, run record) into an
+  empty calendar; rounds alternate with the baseline so noise hits both alike;
+- queries per full sync at three page sizes (they grow with pages, not events);
+- peak memory: ``tracemalloc`` over one full sync, and the process's peak RSS;
+- incremental: move one event, then ``calendar_sync_run`` (trigger ``notification``):
+  API calls (the emulator's call log), queries and time, against a raw fetch of the same
+  incremental page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import itertools
+import json
+import resource
+import time
+import tracemalloc
+from urllib.parse import quote, urlencode
+
+from bench import harness
+
+
+class QueryCounter:
+    """Counts statements sent to the database (an executemany counts once), storing none of them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+@contextlib.contextmanager
+def counting_queries():
+    """Statements sent through Django, plus the COPY statements the store sends past it."""
+    import psycopg
+    from django.db import connection
+
+    counter = QueryCounter()
+    copy = psycopg.Cursor.copy
+
+    def counted_copy(cursor, *args, **kwargs):
+        counter.count += 1
+        return copy(cursor, *args, **kwargs)
+
+    psycopg.Cursor.copy = counted_copy
+    try:
+        with connection.execute_wrapper(counter):
+            yield counter
+    finally:
+        psycopg.Cursor.copy = copy
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def raw_fetch(connection, calendar_id: str, query: dict) -> tuple[int, int]:
+    """GET every page of one events.list query and parse it; returns (pages, items)."""
+    import httplib2
+    from django.conf import settings
+
+    http = httplib2.Http(timeout=120)
+    url = f"{settings.GOOGLE_API_ROOT}calendar/v3/calendars/{quote(calendar_id, safe='')}/events"
+    headers = {"Authorization": f"Bearer {connection.access_token}"}
+    pages = items = 0
+    page_token = None
+    while True:
+        params = dict(query, pageToken=page_token) if page_token else query
+        response, content = http.request(f"{url}?{urlencode(params)}", headers=headers)
+        assert response.status == 200, content[:500]
+        page = json.loads(content)
+        pages += 1
+        items += len(page.get("items", ()))
+        page_token = page.get("nextPageToken")
+        if not page_token:
+            return pages, items
+
+
+def full_query() -> dict:
+    from django.utils import timezone
+
+    from integrations.providers.google.client import EVENTS_PAGE_SIZE, _rfc3339
+    from integrations.sync.engine import sync_window
+
+    window = sync_window(timezone.now())
+    return {
+        "singleEvents": "true",
+        "maxResults": EVENTS_PAGE_SIZE,
+        "timeMin": _rfc3339(window.start),
+        "timeMax": _rfc3339(window.end),
+    }
+
+
+def provider_layer(connection, calendar) -> list:
+    """Google's client, our mapping and the busy rules over the whole window; no database.
+    Returns the busy (key, interval) pairs."""
+    from django.utils import timezone
+
+    from integrations.providers import client_for
+    from integrations.sync.engine import _preferences, sync_window
+    from integrations.sync.rules import event_block
+
+    window = sync_window(timezone.now())
+    prefs, zone = _preferences(connection), connection.merchant.zone
+    blocks = []
+    for page in client_for(connection).list_events(
+        calendar.external_id, cursor=None, window_start=window.start, window_end=window.end
+    ):
+        for event in page.events:
+            interval = event_block(event, prefs=prefs, zone=zone, window=window)
+            if interval is not None:
+                blocks.append((event.id, interval))
+    return blocks
+
+
+def store_floor(connection, calendar, blocks: list, page: int = 2500) -> float:
+    """Seconds PostgreSQL takes to store these blocks alone: COPY in page-sized transactions,
+    rows prepared beforehand (the database's share of a full sync, nothing of ours)."""
+    from django.db import connection as db
+    from django.db import transaction
+    from django.utils import timezone
+
+    now = timezone.now()
+    rows = [
+        (connection.merchant_id, calendar.pk, key, "google", b.start, b.end, b.all_day, "", now, now)
+        for key, b in blocks
+    ]
+    statement = (
+        'COPY scheduling_blockedtime (merchant_id, calendar_id, external_key, source, start, "end", all_day, '
+        "note, created_at, updated_at) FROM STDIN"
+    )
+    started = time.perf_counter()
+    for i in range(0, len(rows), page):
+        with transaction.atomic(), db.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+            for row in rows[i : i + page]:
+                copy.write_row(row)
+    elapsed = time.perf_counter() - started
+    calendar_empty(calendar)
+    return elapsed
+
+
+def calendar_empty(calendar) -> None:
+    """Back to never synced: no blocks, no cursor (outside any timing)."""
+    from integrations.models import ExternalCalendar
+    from scheduling.models import BlockedTime
+
+    BlockedTime.objects.filter(calendar=calendar).delete()
+    ExternalCalendar.objects.filter(pk=calendar.pk).update(sync_cursor="", window_end=None)
+
+
+def full_sync(calendar, trigger: str = "initial") -> dict:
+    from integrations.services.sync import calendar_sync_run
+    from scheduling.models import BlockedTime
+
+    with counting_queries() as queries:
+        started = time.perf_counter()
+        runs = calendar_sync_run(calendar_id=calendar.pk, trigger=trigger)
+        elapsed = time.perf_counter() - started
+    [run] = runs
+    assert run.status == "succeeded", run.error
+    return {
+        "seconds": elapsed,
+        "queries": queries.count,
+        "pages": run.pages,
+        "events": run.events_seen,
+        "upserted": run.blocks_upserted,
+        "deleted": run.blocks_deleted,
+        "blocks": BlockedTime.objects.filter(calendar=calendar).count(),
+    }
+
+
+def bench_full(emu, connection, calendar, rounds: int) -> dict:
+    baseline, provider, floor, syncs = [], [], [], []
+    # Warm-up: the emulator renders each event's JSON once and caches it; Google has no such cold start.
+    pages, items = raw_fetch(connection, calendar.external_id, full_query())
+    for i in range(rounds):
+        calendar_empty(calendar)
+        started = time.perf_counter()
+        pages, items = raw_fetch(connection, calendar.external_id, full_query())
+        baseline.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        blocks = provider_layer(connection, calendar)
+        provider.append(time.perf_counter() - started)
+        floor.append(store_floor(connection, calendar, blocks))
+        syncs.append(full_sync(calendar))
+        print(
+            f"  round {i + 1}: baseline {baseline[-1]:.2f} s, provider layer {provider[-1]:.2f} s, "
+            f"COPY floor {floor[-1]:.2f} s, full sync {syncs[-1]['seconds']:.2f} s ({syncs[-1]['queries']} queries)"
+        )
+    sync_seconds = [s["seconds"] for s in syncs]
+    last = syncs[-1]
+    again = full_sync(calendar, trigger="manual")  # nothing changed: reads only
+    return {
+        "rounds": rounds,
+        "listed_items": items,
+        "pages": pages,
+        "baseline_seconds": baseline,
+        "provider_layer_seconds": provider,
+        "full_sync_seconds": sync_seconds,
+        "baseline_median_s": harness.median(baseline),
+        "provider_layer_median_s": harness.median(provider),
+        "store_floor_seconds": floor,
+        "store_floor_median_s": harness.median(floor),
+        "ratio_to_fetch_plus_store_floor": harness.median(sync_seconds)
+        / (harness.median(baseline) + harness.median(floor)),
+        "full_sync_median_s": harness.median(sync_seconds),
+        "ratio_to_baseline": harness.median(sync_seconds) / harness.median(baseline),
+        "events_per_second": last["events"] / harness.median(sync_seconds),
+        "last_run": last,
+        "unchanged_full_sync": again,
+    }
+
+
+def bench_query_growth(emu, calendar, page_sizes: tuple[int, ...]) -> list[dict]:
+    rows = []
+    for size in page_sizes:
+        emu.set_page_size(size)
+        calendar_empty(calendar)
+        sync = full_sync(calendar)
+        rows.append({"page_size": size, **sync})
+        print(f"  page size {size}: {sync['pages']} pages, {sync['events']} events, {sync['queries']} queries")
+    emu.set_page_size(None)
+    return rows
+
+
+def bench_memory(calendar) -> dict:
+    calendar_empty(calendar)
+    rss_before = rss_mb()
+    tracemalloc.start()
+    try:
+        sync = full_sync(calendar)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return {
+        "tracemalloc_peak_mb": peak / 2**20,
+        "process_peak_rss_mb_before": rss_before,
+        "process_peak_rss_mb": rss_mb(),
+        "seconds_under_tracemalloc": sync["seconds"],
+    }
+
+
+def movable_events(ids: list[str], singles: list[dict]) -> list[str]:
+    """Ids of busy timed single events (moving one of them moves a blocked time)."""
+    return [
+        event_id
+        for event_id, event in zip(ids, singles, strict=True)
+        if "dateTime" in event["start"] and "transparency" not in event and "status" not in event
+    ]
+
+
+def bench_incremental(emu, connection, calendar, movable: list[str], changes: int) -> dict:
+    from integrations.models import ExternalCalendar
+    from integrations.services.sync import calendar_sync_run
+    from scheduling.models import BlockedTime
+
+    base = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=20)
+    samples, baseline, queries, calls = [], [], [], []
+    for i in range(changes):
+        event_id = movable[i * 37 % len(movable)]
+        start = base + dt.timedelta(hours=i, minutes=7)
+        end = start + dt.timedelta(minutes=25)
+        emu.update_event(
+            calendar.external_id,
+            event_id,
+            {"start": {"dateTime": harness._rfc3339(start)}, "end": {"dateTime": harness._rfc3339(end)}},
+            notify=False,
+        )
+        cursor = ExternalCalendar.objects.get(pk=calendar.pk).sync_cursor
+        started = time.perf_counter()
+        raw_fetch(connection, calendar.external_id, {"singleEvents": "true", "maxResults": 2500, "syncToken": cursor})
+        baseline.append(time.perf_counter() - started)
+        emu.clear_calls()
+        with counting_queries() as counter:
+            started = time.perf_counter()
+            [run] = calendar_sync_run(calendar_id=calendar.pk, trigger="notification")
+            samples.append(time.perf_counter() - started)
+        queries.append(counter.count)
+        calls.append(len(emu.calls()))
+        assert run.kind == "incremental" and run.status == "succeeded", (run.kind, run.error)
+        block = BlockedTime.objects.get(calendar=calendar, external_key=event_id)
+        assert (block.start, block.end) == (start, end), (block.start, block.end, start, end)
+    return {
+        "changes": changes,
+        "api_calls_max": max(calls),
+        "api_calls": calls,
+        "queries_max": max(queries),
+        "queries": queries,
+        "p50_ms": harness.percentile(samples, 50) * 1000,
+        "p95_ms": harness.percentile(samples, 95) * 1000,
+        "baseline_p50_ms": harness.percentile(baseline, 50) * 1000,
+        "ratio_to_baseline": harness.percentile(samples, 50) / harness.percentile(baseline, 50),
+    }
+
+
+def profile_full_sync(calendar) -> None:
+    import cProfile
+    import pstats
+
+    calendar_empty(calendar)
+    profiler = cProfile.Profile()
+    profiler.runcall(full_sync, calendar)
+    path = harness.RESULTS_DIR / "sync-full.prof"
+    harness.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(path)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    print(f"profile written to {path.relative_to(harness.ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--series", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--changes", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="also write a cProfile of one full sync")
+    args = parser.parse_args()
+
+    with harness.bench_database(), harness.Processes() as processes:
+        emu = harness.start_emulator(processes)
+        _merchant, connection, calendar = harness.merchant_connected(emu)
+        print(f"seeding {args.events} events ({args.series} endless series) in the emulator ...")
+        singles, _recurring = harness.calendar_events(args.events, args.series)
+        ids = harness.seed_calendar(emu, calendar.external_id, count=args.events, series=args.series)
+        connection.refresh_from_db()
+        calendar.refresh_from_db()
+
+        if args.profile:
+            profile_full_sync(calendar)
+        print("full sync (target 1):")
+        full = bench_full(emu, connection, calendar, args.rounds)
+        print("queries against pages:")
+        growth = bench_query_growth(emu, calendar, (2500, 1000, 500))
+        print("memory:")
+        memory = bench_memory(calendar)
+        print("incremental sync of one change (target 2):")
+        incremental = bench_incremental(emu, connection, calendar, movable_events(ids, singles), args.changes)
+
+    per_page = [
+        (b["queries"] - a["queries"]) / (b["pages"] - a["pages"])
+        for a, b in itertools.pairwise(growth)
+        if b["pages"] != a["pages"]
+    ]
+    targets = {
+        "full_sync_at_most_2x_baseline": full["ratio_to_baseline"] <= 2,
+        "queries_grow_with_pages_not_events": len(set(per_page)) == 1 and per_page[0] <= 10,
+        "peak_memory_under_300_mb": memory["process_peak_rss_mb"] < 300,
+        "incremental_at_most_2_api_calls": incremental["api_calls_max"] <= 2,
+        "incremental_at_most_15_queries": incremental["queries_max"] <= 15,
+    }
+    result = {
+        "parameters": vars(args),
+        "full": full,
+        "query_growth": growth,
+        "queries_per_extra_page": per_page,
+        "memory": memory,
+        "incremental": incremental,
+        "targets": targets,
+    }
+    harness.save_result("sync", result)
+    print(
+        f"\nfull sync: {full['last_run']['events']} listed events in {full['pages']} pages, "
+        f"median {full['full_sync_median_s']:.2f} s = {full['events_per_second']:.0f} events/s; "
+        f"baseline (fetch + parse) {full['baseline_median_s']:.2f} s; ratio {full['ratio_to_baseline']:.2f}x "
+        f"(target <= 2x: {harness.verdict(targets['full_sync_at_most_2x_baseline'])})"
+    )
+    print(
+        f"queries: {full['last_run']['queries']} for {full['pages']} pages; per extra page {per_page} "
+        f"({harness.verdict(targets['queries_grow_with_pages_not_events'])})"
+    )
+    print(
+        f"memory: tracemalloc peak {memory['tracemalloc_peak_mb']:.0f} MB, process peak RSS "
+        f"{memory['process_peak_rss_mb']:.0f} MB "
+        f"(target < 300 MB: {harness.verdict(targets['peak_memory_under_300_mb'])})"
+    )
+    print(
+        f"incremental: <= {incremental['api_calls_max']} API calls, <= {incremental['queries_max']} queries, "
+        f"p50 {incremental['p50_ms']:.1f} ms, p95 {incremental['p95_ms']:.1f} ms, "
+        f"{incremental['ratio_to_baseline']:.2f}x a raw fetch of the same page "
+        f"({harness.verdict(targets['incremental_at_most_2_api_calls'] and targets['incremental_at_most_15_queries'])})"
+    )
+
+
+if __name__ == "__main__":
+    main()
