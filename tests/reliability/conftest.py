@@ -30,13 +30,27 @@ from tests.reliability import figures
 
 @pytest.fixture(autouse=True)
 def _count_injected_faults(request):
-    """Every fault the emulator fired during the test counts towards the figures."""
-    yield
+    """Every fault the emulator fired during the test counts towards the figures, also the
+    ones a test cleared on the way (``clear_faults``)."""
     if "google_emulator_server" not in request.fixturenames:
+        yield
         return
-    emulator = request.getfixturevalue("google_emulator_server")
-    fired = sum(fault["fired"] for fault in emulator.faults.list() if fault["status"] or fault["kind"])
-    figures.count("google_faults.fired", fired)
+    book = request.getfixturevalue("google_emulator_server").faults
+    original_clear = book.clear
+
+    def count_and_clear() -> None:
+        faults = book.list()
+        figures.count("google_faults.fired", sum(f["fired"] for f in faults if f["status"] or f["kind"]))
+        # A delay alone is a slow answer: a timeout where it outlasts GOOGLE_API_TIMEOUT_SECONDS.
+        figures.count("google_faults.slow_answers", sum(f["fired"] for f in faults if not (f["status"] or f["kind"])))
+        original_clear()
+
+    book.clear = count_and_clear
+    try:
+        yield
+    finally:
+        count_and_clear()
+        del book.clear  # back to the class's method
 
 
 def connect_as(client: Client, email: str, capture=None):
