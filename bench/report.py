@@ -76,6 +76,15 @@ def watch(r: dict) -> list[str]:
             f"{c['channel_query']:.2f}, one cache operation {c['cache_operation']:.2f}) | {c['bare_view']:.2f} "
             f"| {c['notification'] / c['bare_view']:.0f}x | |"
         )
+    low = r.get("low_concurrency")
+    if low:
+        lw, lb = low["watch"], low["bare"]
+        lines.append(
+            f"| at {p['low_connections']} connections: requests/s, p50, p99 | {lw['rps']:.0f}, "
+            f"{lw['p50_us'] / 1000:.1f} ms, {lw['p99_us'] / 1000:.1f} ms | "
+            f"{lb['rps']:.0f}, {lb['p50_us'] / 1000:.1f} ms, "
+            f"{lb['p99_us'] / 1000:.1f} ms | {lw['rps'] / lb['rps']:.0%} | |"
+        )
     syncs = [f.get("syncs", 0) for f in r["phases"]["watch"]]
     lines.append(f"| syncs caused by each load phase | {syncs} | | | |")
     return lines

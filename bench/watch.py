@@ -184,6 +184,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--burst", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--low-connections", type=int, default=4, help="one more round at this concurrency (latency without queueing)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk (bench/run does it)")
@@ -227,6 +230,22 @@ def main() -> None:
                     + (f"  syncs {f['syncs']}" if name == "watch" else "")
                 )
 
+        low = {
+            "bare": wrk(bare_url, connections=args.low_connections, seconds=args.seconds),
+            "watch": wrk(
+                watch_url,
+                connections=args.low_connections,
+                seconds=args.seconds,
+                env=channel_env(channel, (args.rounds + 1) * 10_000_000),
+            ),
+        }
+        quiet(calendar.pk)
+        for name, f in low.items():
+            print(
+                f"  {args.low_connections} connections {name:5}: {f['rps']:7.0f} req/s  "
+                f"p50 {f['p50_us'] / 1000:6.1f} ms"
+                f"  p99 {f['p99_us'] / 1000:6.1f} ms"
+            )
         costs = handler_costs(channel, (args.rounds + 2) * 10_000_000)
         print("  in-process costs (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in costs.items()))
         quiet(calendar.pk)
@@ -261,6 +280,7 @@ def main() -> None:
         "watch_p99_ms": watch_p99_ms,
         "burst": {**sent, "syncs": len(runs), "runs": runs},
         "in_process_ms": costs,
+        "low_concurrency": low,
         "targets": targets,
     }
     harness.save_result("watch", result)
