@@ -8,7 +8,7 @@ on. ``sync`` (the channel's first message) does nothing; ``exists``, ``not_exist
 ``update`` request an incremental sync, coalesced so a burst costs at most two syncs;
 a redelivered or late message (a number not above the channel's highest) requests nothing.
 A notification on a channel we no longer hold gets that channel stopped at Google.
-Anything else triggers nothing and is logged. Cost: one indexed query and three small
+Anything else triggers nothing and is logged. Cost: one indexed query and four small
 cache operations (plus queuing a task when none is pending).
 https://developers.google.com/calendar/api/guides/push#receiving-notifications
 """
