@@ -163,7 +163,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 20 * 60}
+# A task taken by a worker that dies (acks_late) goes back to the queue after this long.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=20 * 60)}
 CELERY_BEAT_SCHEDULE = {**INTEGRATIONS_BEAT_SCHEDULE}  # see integrations/schedule.py
 
 # Token encryption (Fernet, MultiFernet rotation: the first key encrypts, all decrypt).
