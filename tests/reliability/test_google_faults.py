@@ -329,7 +329,7 @@ def test_a_permanent_fault_is_recorded_once_and_not_retried(gcal, truth, fault, 
     ("endpoint", "fault", "times"),
     [
         ("token", {"status": 500}, 1),
-        ("token", {"delay": TIMEOUT * 30}, 1),
+        ("token", {"delay": TIMEOUT * 4}, 1),
         ("token", {"kind": "malformed_json"}, 1),
         ("calendarList.list", {"status": 503}, None),
         ("calendarList.list", {"kind": "malformed_json"}, None),

@@ -48,8 +48,24 @@ EVIL_TARGETS = [
     "/%2F%2Fevil.example",
     "/app/integrations\r\nLocation: https://evil.example/",
 ]
-REDIRECT_PARAMS = ["next", "redirect", "redirect_uri", "redirect_to", "return_to", "returnTo", "url", "continue",
-                   "callback", "target", "dest", "destination", "r", "u", "to", "goto"]  # fmt: skip
+REDIRECT_PARAMS = [
+    "next",
+    "redirect",
+    "redirect_uri",
+    "redirect_to",
+    "return_to",
+    "returnTo",
+    "url",
+    "continue",
+    "callback",
+    "target",
+    "dest",
+    "destination",
+    "r",
+    "u",
+    "to",
+    "goto",
+]
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -432,9 +448,12 @@ def test_connect_sends_google_our_fixed_callback_whatever_the_request_says(merch
     rest = {k: v for k, v in headers.items() if k != "Host"}
     for accept in ("*/*", "application/json"):
         response = client.post(
-            f"{CONNECT_URL}?{query}", data=body, content_type="application/json",
-            headers={**rest, "Accept": accept}, **extra,
-        )  # fmt: skip
+            f"{CONNECT_URL}?{query}",
+            data=body,
+            content_type="application/json",
+            headers={**rest, "Accept": accept},
+            **extra,
+        )
         figures.count("oauth.redirect_probes")
         if response.status_code == 400:  # Django refused the Host header: nothing redirected
             assert "evil" not in response.content.decode()

@@ -106,8 +106,13 @@ def fill_calendar(emulator, email: str, zone, count: int) -> tuple[dict[str, tup
         kind = ("busy", "busy", "busy", "busy", "free", "tentative", "all-day", "busy", "cancelled", "busy")[i % 10]
         if kind == "all-day":
             day = start.astimezone(zone).date()
-            events.append({"summary": "Holiday", "start": {"date": day.isoformat()},
-                           "end": {"date": (day + dt.timedelta(days=1)).isoformat()}})  # fmt: skip
+            events.append(
+                {
+                    "summary": "Holiday",
+                    "start": {"date": day.isoformat()},
+                    "end": {"date": (day + dt.timedelta(days=1)).isoformat()},
+                }
+            )
         else:
             event = timed_event(start, minutes=30 + i % 90)
             if kind == "free":
@@ -237,10 +242,16 @@ def test_with_redis_down_pushes_get_200_and_once_it_is_back_the_periodic_sync_ca
     first_ids = [google_emulator.insert_event(email, timed_event(at(2 + i)), notify=False)["id"] for i in range(5)]
     workers.start()
     calendar = connect_merchant(merchant, google_emulator)
-    wait_for(lambda: SyncRun.objects.filter(calendar=calendar, status="succeeded").exists(), "the initial sync",
-             logs=logs(workers))  # fmt: skip
-    wait_for(lambda: WatchChannel.objects.filter(calendar=calendar, status="active").exists(), "the channel",
-             logs=logs(workers))  # fmt: skip
+    wait_for(
+        lambda: SyncRun.objects.filter(calendar=calendar, status="succeeded").exists(),
+        "the initial sync",
+        logs=logs(workers),
+    )
+    wait_for(
+        lambda: WatchChannel.objects.filter(calendar=calendar, status="active").exists(),
+        "the channel",
+        logs=logs(workers),
+    )
     assert google_emulator.wait_for_notifications(timeout=10)  # the channel's "sync" message
     assert set(blocks_of(calendar.pk)) == set(first_ids)
     pushes_before = len(google_emulator.notifications())
@@ -293,8 +304,11 @@ def test_two_workers_syncing_the_same_calendar_at_once_lose_nothing_and_duplicat
     env = {"GOOGLE_WEBHOOK_URL": settings.GOOGLE_WEBHOOK_URL}
     one, two = workers.start(**env), workers.start(**env)
     calendar = connect_merchant(merchant, google_emulator)
-    wait_for(lambda: SyncRun.objects.filter(calendar=calendar, status="succeeded").exists(), "the initial sync",
-             logs=logs(workers))  # fmt: skip
+    wait_for(
+        lambda: SyncRun.objects.filter(calendar=calendar, status="succeeded").exists(),
+        "the initial sync",
+        logs=logs(workers),
+    )
     assert_exactly(calendar.pk, expected)
     received = (one.syncs_received(), two.syncs_received())
 
@@ -348,16 +362,21 @@ def test_a_burst_of_1000_pushes_over_http_queues_one_task_and_costs_one_sync(
     google_emulator.add_account(email)
     worker = workers.start()
     calendar = connect_merchant(merchant, google_emulator)
-    wait_for(lambda: WatchChannel.objects.filter(calendar=calendar, status="active").exists(), "the channel",
-             logs=logs(workers))  # fmt: skip
+    wait_for(
+        lambda: WatchChannel.objects.filter(calendar=calendar, status="active").exists(),
+        "the channel",
+        logs=logs(workers),
+    )
     wait_for(lambda: SyncRun.objects.filter(calendar=calendar, status="succeeded").exists(), "the initial sync")
     assert google_emulator.wait_for_notifications(timeout=10)
     pushes_before = len(google_emulator.notifications())
     received_before = worker.syncs_received()
     worker.pause()  # busy elsewhere: the burst piles up in front of it
     try:
-        ids = {google_emulator.insert_event(email, timed_event(at(3) + dt.timedelta(minutes=20 * i), minutes=15))["id"]
-               for i in range(1000)}  # fmt: skip
+        ids = {
+            google_emulator.insert_event(email, timed_event(at(3) + dt.timedelta(minutes=20 * i), minutes=15))["id"]
+            for i in range(1000)
+        }
         assert google_emulator.wait_for_notifications(timeout=120)
         pushes = google_emulator.notifications()[pushes_before:]
         assert len(pushes) == 1000
