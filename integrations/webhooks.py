@@ -8,8 +8,10 @@ on. ``sync`` (the channel's first message) does nothing; ``exists``, ``not_exist
 ``update`` request an incremental sync, coalesced so a burst costs at most two syncs;
 a redelivered or late message (a number not above the channel's highest) requests nothing.
 A notification on a channel we no longer hold gets that channel stopped at Google.
-Anything else triggers nothing and is logged. Cost: one indexed query and four small
-cache operations (plus queuing a task when none is pending).
+Anything else triggers nothing and is logged. Cost: one indexed query (none while the
+channel's row is in this process's memory, at most ``HELD_CHANNEL_CACHE_SECONDS`` old) and
+one Redis round trip, or four cache operations on other caches (plus queuing a task when
+none is pending).
 https://developers.google.com/calendar/api/guides/push#receiving-notifications
 """
 
@@ -17,8 +19,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -26,7 +28,12 @@ from integrations.models import CalendarConnection, SyncRun, WatchChannel
 
 logger = logging.getLogger(__name__)
 
-SEEN_TTL_SECONDS = 32 * 24 * 3600  # longer than any channel lives
+# A held channel's row is reused this long: a channel let go meanwhile (stopped, calendar
+# deselected, connection lost) requests a sync, which re-checks the calendar and does nothing,
+# and is stopped on the first notification after that.
+HELD_CHANNEL_CACHE_SECONDS = 5.0
+HELD_CHANNEL_CACHE_SIZE = 10_000  # rows of channels we opened only; emptied when full
+_held_channels: dict[str, tuple[float, dict]] = {}
 CHANGE_STATES = frozenset({"exists", "not_exists", "update"})
 _HELD_CONNECTION_STATUSES = frozenset({CalendarConnection.Status.ACTIVE, CalendarConnection.Status.ERROR})
 
@@ -42,13 +49,53 @@ def google_calendar_watch(request):
 
 
 def _notification_handle(headers) -> None:
-    channel_id = headers.get("X-Goog-Channel-Id", "")
+    channel_id = headers.get("X-Goog-Channel-Id", "")[:64]
     state = headers.get("X-Goog-Resource-State", "")
     if not channel_id:
         logger.warning("push notification without a channel id ignored")
         return
+    channel = _channel(channel_id)
+    if channel is None:
+        logger.warning("push notification for unknown channel %r (state %r) ignored", channel_id, state[:32])
+        return
+    token = headers.get("X-Goog-Channel-Token", "")
+    if not hmac.compare_digest(token.encode(), (channel["token"] or "").encode()):
+        logger.warning("push notification for channel %s with a wrong token ignored", channel["pk"])
+        return
+    if headers.get("X-Goog-Resource-Id", "") != channel["resource_id"]:
+        logger.warning("push notification for channel %s with a mismatched resource id ignored", channel["pk"])
+        return
+    if not _held(channel):
+        from integrations.tasks import watch_channel_stop_stale_task
+
+        logger.info("push notification on channel %s we no longer hold: stopping it", channel["pk"])
+        watch_channel_stop_stale_task.delay(channel["pk"])
+        return
+    if state == "sync":
+        return
+    if state not in CHANGE_STATES:
+        logger.warning("push notification for channel %s with unknown state %r ignored", channel["pk"], state[:32])
+        return
+    from integrations.services.sync import calendar_sync_request
+
+    number = _message_number(headers.get("X-Goog-Message-Number", ""))
+    message = (f"integrations:push-seen:{channel['pk']}", number) if number is not None else None
+    queued = calendar_sync_request(
+        calendar_id=channel["calendar_id"], trigger=SyncRun.Trigger.NOTIFICATION, message=message
+    )
+    if queued is None:
+        logger.info("repeated push notification on channel %s ignored", channel["pk"])
+
+
+def _channel(channel_id: str) -> dict | None:
+    """The channel's row, from this process's memory when it was held less than
+    ``HELD_CHANNEL_CACHE_SECONDS`` ago (channels let go are read afresh every time)."""
+    now = time.monotonic()
+    cached = _held_channels.get(channel_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     channel = (
-        WatchChannel.objects.filter(channel_id=channel_id[:64])
+        WatchChannel.objects.filter(channel_id=channel_id)
         .values(
             "pk",
             "calendar_id",
@@ -60,55 +107,33 @@ def _notification_handle(headers) -> None:
         )
         .first()
     )
-    if channel is None:
-        logger.warning("push notification for unknown channel %r (state %r) ignored", channel_id[:64], state[:32])
-        return
-    token = headers.get("X-Goog-Channel-Token", "")
-    if not hmac.compare_digest(token.encode(), (channel["token"] or "").encode()):
-        logger.warning("push notification for channel %s with a wrong token ignored", channel["pk"])
-        return
-    if headers.get("X-Goog-Resource-Id", "") != channel["resource_id"]:
-        logger.warning("push notification for channel %s with a mismatched resource id ignored", channel["pk"])
-        return
-    held = (
+    if channel is not None and _held(channel):
+        if len(_held_channels) >= HELD_CHANNEL_CACHE_SIZE:
+            _held_channels.clear()
+        _held_channels[channel_id] = (now + HELD_CHANNEL_CACHE_SECONDS, channel)
+    else:
+        _held_channels.pop(channel_id, None)
+    return channel
+
+
+def held_channels_forget() -> None:
+    """Empty this process's memory of held channels (tests: rows change under the same ids)."""
+    _held_channels.clear()
+
+
+def _held(channel: dict) -> bool:
+    return (
         channel["status"] == WatchChannel.Status.ACTIVE
         and channel["calendar__selected"]
         and channel["calendar__connection__status"] in _HELD_CONNECTION_STATUSES
     )
-    if not held:
-        from integrations.tasks import watch_channel_stop_stale_task
-
-        logger.info("push notification on channel %s we no longer hold: stopping it", channel["pk"])
-        watch_channel_stop_stale_task.delay(channel["pk"])
-        return
-    if state == "sync":
-        return
-    if state not in CHANGE_STATES:
-        logger.warning("push notification for channel %s with unknown state %r ignored", channel["pk"], state[:32])
-        return
-    if _already_seen(channel["pk"], headers.get("X-Goog-Message-Number", "")):
-        logger.info("repeated push notification on channel %s ignored", channel["pk"])
-        return
-    from integrations.services.sync import calendar_sync_request
-
-    calendar_sync_request(calendar_id=channel["calendar_id"], trigger=SyncRun.Trigger.NOTIFICATION)
 
 
-def _already_seen(channel_pk: int, number_header: str) -> bool:
-    """Whether a message numbered this or higher already came on the channel.
-
-    Numbers only grow on a channel, and a sync requested for a later message also covers
-    every earlier change, so a redelivered or late message needs nothing. One key per
-    channel (not per message); two messages racing here may both pass, which costs at
-    most one coalesced sync request.
-    """
+def _message_number(header: str) -> int | None:
+    """The message number when it is a number Google could send (not negative), else None
+    (then the notification is not checked for repeats)."""
     try:
-        number = int(number_header)
+        number = int(header)
     except ValueError:
-        return False
-    key = f"integrations:push-seen:{channel_pk}"
-    last = cache.get(key)
-    if last is not None and number <= last:
-        return True
-    cache.set(key, number, timeout=SEEN_TTL_SECONDS)
-    return False
+        return None
+    return number if number >= 0 else None

@@ -1,7 +1,8 @@
 """Starting and running calendar syncs: coalesced requests, one run at a time per calendar.
 
 A request sets a per-calendar "sync pending" key and queues a task only when the key was
-not already set (``cache.add``), so a burst of push notifications queues one task. The
+not already set (``cache.add``), so a burst of push notifications queues one task (on Redis,
+a notification's bookkeeping, message number, pending key and time, is one Lua script). The
 task takes the calendar's lock and clears the key as it starts syncing; a request that
 arrives meanwhile sets the key again, and its task, finding the lock held, leaves the
 work to the holder, which checks the key after releasing the lock and syncs once more.
@@ -19,11 +20,14 @@ The sync itself is ``integrations.sync.engine``; retries are the task's business
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import re
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache, RedisSerializer
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -71,34 +75,122 @@ def calendar_sync_enqueue(*, calendar_id: int, trigger: str) -> None:
     transaction.on_commit(lambda: calendar_sync_request(calendar_id=calendar_id, trigger=trigger))
 
 
-def calendar_sync_request(*, calendar_id: int, trigger: str) -> bool:
-    """Ask for a sync now; returns whether a task was queued (False: one is already waiting)."""
+def calendar_sync_request(*, calendar_id: int, trigger: str, message: tuple[str, int] | None = None) -> bool | None:
+    """Ask for a sync now; returns whether a task was queued (False: one is already waiting).
+
+    ``message``: ``(key, number)`` of a numbered push notification. Numbers only grow on a
+    channel and a sync requested for a later message covers every earlier change, so when a
+    message numbered ``number`` or higher is already noted under ``key``, nothing is
+    requested and None is returned; otherwise ``number`` is noted there.
+    """
     from integrations.tasks import calendar_sync_task
 
-    key = _pending_key(calendar_id)
     if trigger in COALESCED_TRIGGERS:
-        added = cache.add(key, trigger, timeout=PENDING_TTL_SECONDS)
-        in_burst = trigger == SyncRun.Trigger.NOTIFICATION and _notified(calendar_id, read_previous=added)
+        noted = _request_note(calendar_id=calendar_id, trigger=trigger, message=message)
+        if noted is None:
+            return None
+        added, previous = noted
         if not added:
             return False
-        if in_burst:
+        if _in_burst(previous):
             _settling_task_queue(calendar_id=calendar_id, trigger=trigger)
             return True
     else:
-        cache.set(key, trigger, timeout=PENDING_TTL_SECONDS)
+        cache.set(_pending_key(calendar_id), trigger, timeout=PENDING_TTL_SECONDS)
     calendar_sync_task.delay(calendar_id, trigger)
     return True
 
 
-def _notified(calendar_id: int, *, read_previous: bool) -> bool:
-    """Note a notification's time; with ``read_previous``, whether it is part of a burst
-    (the previous one came less than the settle time ago) and a worker can wait for its end."""
-    now, key = time.time(), _notified_key(calendar_id)
-    previous = cache.get(key) if read_previous else None
-    cache.set(key, now, timeout=PENDING_TTL_SECONDS)
+def _in_burst(previous: float | None) -> bool:
+    """Whether a notification whose predecessor came at ``previous`` is part of a burst (the
+    previous one came less than the settle time ago) and a worker can wait for its end."""
     return (
-        previous is not None and now - previous < settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS and _settling_enabled()
+        previous is not None
+        and time.time() - previous < settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS
+        and _settling_enabled()
     )
+
+
+def _request_note(
+    *, calendar_id: int, trigger: str, message: tuple[str, int] | None
+) -> tuple[bool, float | None] | None:
+    """Note a coalesced request: None when ``message`` is a repeat (see ``calendar_sync_request``);
+    else whether the pending key was added and, for a notification that added it, when the
+    previous notification came (each notification notes its time).
+
+    On Redis this is one round trip (``_REQUEST_NOTE``); elsewhere the same steps through the
+    cache API. Both read and write the same keys and values, so either reads the other's.
+    """
+    now = time.time()
+    notified = _notified_key(calendar_id) if trigger == SyncRun.Trigger.NOTIFICATION else None
+    script = _request_note_script()
+    if script is not None:
+        return _request_note_redis(script, calendar_id, trigger, message, notified, now)
+    if message is not None:
+        last = cache.get(message[0])
+        if last is not None and message[1] <= last:
+            return None
+        cache.set(message[0], message[1], timeout=MESSAGE_TTL_SECONDS)
+    added = cache.add(_pending_key(calendar_id), trigger, timeout=PENDING_TTL_SECONDS)
+    previous = None
+    if notified is not None:
+        previous = cache.get(notified) if added else None
+        cache.set(notified, now, timeout=PENDING_TTL_SECONDS)
+    return added, previous
+
+
+MESSAGE_TTL_SECONDS = 32 * 24 * 3600  # a channel's highest message number: longer than any channel lives
+
+# KEYS: pending, notified ("" for other triggers), message key ("" when none).
+# ARGV: pending value, pending TTL, now, message number (canonical decimal, not negative), its TTL.
+# Numbers are compared as decimal strings (length first): exact beyond 2^53, unlike Lua's numbers.
+_REQUEST_NOTE = """
+if KEYS[3] ~= '' then
+  local last = redis.call('GET', KEYS[3])
+  if last and (#last > #ARGV[4] or (#last == #ARGV[4] and last >= ARGV[4])) then
+    return false
+  end
+  redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[5])
+end
+local added = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
+local previous = false
+if KEYS[2] ~= '' then
+  if added then
+    previous = redis.call('GET', KEYS[2])
+  end
+  redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
+end
+return {added and 1 or 0, previous}
+"""
+_serializer = RedisSerializer()
+
+
+def _request_note_redis(script, calendar_id, trigger, message, notified, now) -> tuple[bool, float | None] | None:
+    keys = [cache.make_key(_pending_key(calendar_id)), cache.make_key(notified) if notified else ""]
+    keys.append(cache.make_key(message[0]) if message is not None else "")
+    argv = [_serializer.dumps(trigger), PENDING_TTL_SECONDS, _serializer.dumps(now)]
+    argv += [str(message[1]) if message is not None else "", MESSAGE_TTL_SECONDS]
+    result = script(keys=keys, args=argv)
+    if result is None:
+        return None
+    added, previous = result
+    return bool(added), (_serializer.loads(previous) if previous is not None else None)
+
+
+def _request_note_script():
+    """``_REQUEST_NOTE`` on the default cache's (primary) server when that cache is Redis, else None."""
+    if not isinstance(caches["default"], RedisCache):
+        return None
+    location = settings.CACHES["default"]["LOCATION"]
+    return _request_note_script_on(re.split("[;,]", location)[0] if isinstance(location, str) else location[0])
+
+
+@functools.lru_cache(maxsize=4)
+def _request_note_script_on(location: str):
+    # One client per process and server: Django's cache builds a new client object (~0.2 ms) per operation.
+    import redis
+
+    return redis.Redis.from_url(location).register_script(_REQUEST_NOTE)
 
 
 def _settling_task_queue(*, calendar_id: int, trigger: str) -> None:

@@ -8,6 +8,7 @@ from django.test import Client
 
 from integrations.models import ExternalCalendar, SyncRun, WatchChannel
 from integrations.services.sync import calendar_sync_request
+from integrations.webhooks import held_channels_forget
 from tests.integrations.sync.conftest import at, deliver_pushes, timed_event
 
 
@@ -101,6 +102,7 @@ def test_notification_on_a_channel_we_no_longer_hold_stops_it_at_google(gcal, an
     channel = gcal.calendar.channels.get()
     # Our stop never reached Google (say it was down): Google keeps notifying.
     WatchChannel.objects.filter(pk=channel.pk).update(status=WatchChannel.Status.STOPPED)
+    held_channels_forget()  # as if HELD_CHANNEL_CACHE_SECONDS had passed
     gcal.add(timed_event(at(2)))
     calls = gcal.list_calls()
     entries = deliver_pushes(gcal.emulator, anon)
@@ -111,10 +113,34 @@ def test_notification_on_a_channel_we_no_longer_hold_stops_it_at_google(gcal, an
     assert stop["body"] == {"id": channel.channel_id, "resourceId": channel.resource_id}
 
 
+def test_a_channel_let_go_moments_ago_still_syncs_nothing_and_is_stopped_after_the_cache_time(gcal, anon):
+    """A held channel's row is reused for HELD_CHANNEL_CACHE_SECONDS: a notification in that
+    window requests a sync, which re-checks the calendar and does nothing; the first one after it
+    stops the channel."""
+    deliver_pushes(gcal.emulator, anon)
+    gcal.add(timed_event(at(1)))
+    deliver_pushes(gcal.emulator, anon)  # a change: the channel's row is now in memory
+    channel = gcal.calendar.channels.get()
+    ExternalCalendar.objects.filter(pk=gcal.calendar.pk).update(selected=False)
+    gcal.add(timed_event(at(2)))
+    calls, blocks = gcal.list_calls(), gcal.blocks()
+    deliver_pushes(gcal.emulator, anon)
+    assert gcal.list_calls() == calls
+    assert gcal.blocks() == blocks
+    assert not emulator_channel(gcal, channel.channel_id)["stopped"]
+    held_channels_forget()  # as if HELD_CHANNEL_CACHE_SECONDS had passed
+    gcal.add(timed_event(at(3)))
+    deliver_pushes(gcal.emulator, anon)
+    assert gcal.list_calls() == calls
+    assert emulator_channel(gcal, channel.channel_id)["stopped"]
+    assert WatchChannel.objects.get(pk=channel.pk).status == WatchChannel.Status.STOPPED
+
+
 def test_notification_for_a_deselected_calendar_syncs_nothing_and_stops_the_channel(gcal, anon):
     deliver_pushes(gcal.emulator, anon)
     channel = gcal.calendar.channels.get()
     ExternalCalendar.objects.filter(pk=gcal.calendar.pk).update(selected=False)
+    held_channels_forget()  # as if HELD_CHANNEL_CACHE_SECONDS had passed
     gcal.add(timed_event(at(2)))
     calls = gcal.list_calls()
     deliver_pushes(gcal.emulator, anon)

@@ -1,0 +1,67 @@
+"""A coalesced request's bookkeeping, the same through the cache API and through Redis's one round trip."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from django.core.cache import cache
+
+from integrations.models import SyncRun
+from integrations.services.sync import _notified_key, _pending_key, _request_note
+
+NOTIFICATION = SyncRun.Trigger.NOTIFICATION
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def any_cache(request, settings):
+    if request.param == "redis":
+        url = os.environ.get("REDIS_URL")
+        if not url:
+            pytest.skip("REDIS_URL is not set")
+        prefix = f"test-{uuid.uuid4()}"  # the database may be shared: own keys, no flush
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
+        }
+    return request.param
+
+
+def note(number: int | None, calendar_id: int = 7):
+    message = ("integrations:push-seen:1", number) if number is not None else None
+    return _request_note(calendar_id=calendar_id, trigger=NOTIFICATION, message=message)
+
+
+def test_repeated_and_late_numbers_are_repeats(any_cache):
+    assert note(5) == (True, None)
+    assert note(5) is None
+    assert note(4) is None
+    assert note(6) == (False, None)  # pending already: no new task, nothing read
+    assert cache.get("integrations:push-seen:1") == 6
+    assert cache.get(_pending_key(7)) == NOTIFICATION
+
+
+def test_numbers_beyond_double_precision_compare_exactly(any_cache):
+    big = 2**60
+    assert note(big) == (True, None)
+    assert note(big + 1) is not None
+    assert note(big + 1) is None
+    assert note(99) is None  # fewer digits: lower
+    assert cache.get("integrations:push-seen:1") == big + 1
+
+
+def test_the_previous_notification_time_is_read_when_the_request_is_new(any_cache):
+    assert note(None) == (True, None)
+    first = cache.get(_notified_key(7))
+    assert isinstance(first, float)
+    cache.delete(_pending_key(7))
+    added, previous = note(None)
+    assert (added, previous) == (True, first)
+    assert cache.get(_notified_key(7)) >= first
+
+
+def test_other_coalesced_triggers_note_no_time(any_cache):
+    assert _request_note(calendar_id=8, trigger=SyncRun.Trigger.PERIODIC, message=None) == (True, None)
+    assert _request_note(calendar_id=8, trigger=SyncRun.Trigger.PERIODIC, message=None) == (False, None)
+    assert cache.get(_notified_key(8)) is None
+    assert cache.get(_pending_key(8)) == SyncRun.Trigger.PERIODIC
