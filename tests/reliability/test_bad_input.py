@@ -170,6 +170,7 @@ def test_generated_requests_never_get_a_500_and_every_4xx_has_the_error_shape(la
         modes.append(GenerationMode.NEGATIVE)
     generated = sum(fuzz(operation, mode, client=Client(), token=token, slug=slug, label=label) for mode in modes)
     figures.count("bad_input.generated", generated)
+    figures.count("bad_input.schema_cases", generated)
     figures.count("bad_input.operations")
 
 
@@ -295,6 +296,7 @@ def _garbage_credentials(client, authorization, session, target):
     except UnicodeEncodeError:
         return  # not sendable as an HTTP header at all (non-latin-1)
     figures.count("bad_input.generated")
+    figures.count("bad_input.credential_cases")
     check(response, f"garbage credentials {method.upper()} {path}")
     assert response.status_code == 401, (authorization, response.status_code)
 

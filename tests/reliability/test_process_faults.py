@@ -222,6 +222,7 @@ def test_a_worker_killed_mid_full_sync_and_restarted_ends_with_exactly_the_right
     status = session_client(merchant).get(STATUS_URL).json()
     assert (status["status"], status["last_error"]) == ("active", None)
     figures.count("process_faults.workers_killed")
+    figures.count("process_faults.blocked_times_after_kill", len(expected))
     figures.count("process_faults.events_in_killed_sync", 3000)
 
 
@@ -289,6 +290,7 @@ def test_with_redis_down_pushes_get_200_and_once_it_is_back_the_periodic_sync_ca
     assert blocks_of(calendar.pk)[first_ids[1]][0] == moved_start
     figures.count("blocked_times.checked", len(expected))
     figures.count("process_faults.redis_restarts")
+    figures.count("process_faults.blocked_times_after_redis_outage", len(expected))
 
 
 # --- two workers, one calendar ----------------------------------------------------------------------
@@ -350,6 +352,7 @@ def test_two_workers_syncing_the_same_calendar_at_once_lose_nothing_and_duplicat
     assert_exactly(calendar.pk, expected)
     figures.count("process_faults.concurrent_sync_requests", 3)
     figures.count("process_faults.sync_runs_in_concurrency_test", len(runs))
+    figures.count("process_faults.blocked_times_two_workers", len(expected))
 
 
 # --- a burst over HTTP with a real worker -------------------------------------------------------------
