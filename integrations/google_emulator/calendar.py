@@ -175,6 +175,19 @@ def _time(req: Request, name: str):
         raise errors.bad_request("Bad Request") from None
 
 
+def _check_time_range(time_min, time_max) -> None:
+    """``timeMax`` must lie after ``timeMin`` (events.list and events.instances alike)."""
+    if time_min is not None and time_max is not None and time_max <= time_min:
+        raise ApiError(
+            400,
+            "timeRangeEmpty",
+            "The specified time range is empty.",
+            domain="calendar",
+            location="timeMax",
+            location_type="parameter",
+        )
+
+
 def _zone_param(req: Request, calendar: Calendar) -> str:
     name = req.arg("timeZone")
     if name is None:
@@ -253,15 +266,7 @@ def events_list(emu, req: Request, raw_calendar_id: str) -> Response:
                 raise errors.invalid_param(
                     "syncToken", f"The following parameters cannot be used together with a syncToken: {', '.join(used)}"
                 )
-        if time_min is not None and time_max is not None and time_max <= time_min:
-            raise ApiError(
-                400,
-                "timeRangeEmpty",
-                "The specified time range is empty.",
-                domain="calendar",
-                location="timeMax",
-                location_type="parameter",
-            )
+        _check_time_range(time_min, time_max)
         if order_by is not None and order_by not in ("startTime", "updated"):
             raise errors.invalid_param("orderBy", f"Invalid value '{order_by}'. Values must be startTime or updated")
         if order_by == "startTime" and not single:
@@ -315,15 +320,7 @@ def events_instances(emu, req: Request, raw_calendar_id: str, event_id: str) -> 
         max_results = _page_size(emu, _int(req, "maxResults", 250, low=1, high=2500))
         show_deleted = _bool(req, "showDeleted")
         time_min, time_max = _time(req, "timeMin"), _time(req, "timeMax")
-        if time_min is not None and time_max is not None and time_max <= time_min:
-            raise ApiError(
-                400,
-                "timeRangeEmpty",
-                "The specified time range is empty.",
-                domain="calendar",
-                location="timeMax",
-                location_type="parameter",
-            )
+        _check_time_range(time_min, time_max)
         query = EventQuery(
             single_events=True,
             show_deleted=show_deleted,

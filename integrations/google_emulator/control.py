@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 
 from .errors import EmulatorError, Response
+from .urls import EmulatorUrls
 from .wire import Request
 
 OPERATIONS = (
@@ -115,33 +116,13 @@ def _remote(name: str):
     return call
 
 
-class EmulatorControl:
+class EmulatorControl(EmulatorUrls):
     """Drive an emulator in another process through its control API (same method names)."""
 
     def __init__(self, base_url: str, timeout: float = 30.0):
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.timeout = timeout
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    @property
-    def auth_uri(self) -> str:
-        return self.base_url + "o/oauth2/v2/auth"
-
-    @property
-    def token_uri(self) -> str:
-        return self.base_url + "token"
-
-    @property
-    def revoke_uri(self) -> str:
-        return self.base_url + "revoke"
-
-    @property
-    def api_root(self) -> str:
-        return self.base_url
-
-    @property
-    def calendar_endpoint(self) -> str:
-        return self.base_url + "calendar/v3/"
 
     def state(self) -> dict:
         with self._opener.open(self.base_url + "_emulator/state", timeout=self.timeout) as response:

@@ -21,6 +21,7 @@ from .push import Message, PushDispatcher, Sender
 from .render import RenderContext, render
 from .server import DISCONNECT, _not_found, route, serve_in_thread
 from .state import Account, Calendar, CalendarEntry, Client, Clock, Grant, RefreshToken, State, new_opaque
+from .urls import EmulatorUrls
 from .wire import Request
 
 DEFAULT_CLIENT_ID = "test-client-id"
@@ -28,7 +29,7 @@ DEFAULT_CLIENT_SECRET = "test-client-secret"
 MAX_LOGGED = 50_000
 
 
-class GoogleEmulator:
+class GoogleEmulator(EmulatorUrls):
     """An in-memory Google that Google's own client libraries can talk to over HTTP."""
 
     def __init__(
@@ -144,27 +145,6 @@ class GoogleEmulator:
         if not self._base_url:
             raise EmulatorError("The emulator is not started: call start() first")
         return self._base_url
-
-    @property
-    def auth_uri(self) -> str:
-        return self.base_url + "o/oauth2/v2/auth"
-
-    @property
-    def token_uri(self) -> str:
-        return self.base_url + "token"
-
-    @property
-    def revoke_uri(self) -> str:
-        return self.base_url + "revoke"
-
-    @property
-    def api_root(self) -> str:
-        return self.base_url
-
-    @property
-    def calendar_endpoint(self) -> str:
-        """What to pass as ``client_options={"api_endpoint": ...}`` to googleapiclient."""
-        return self.api_root + "calendar/v3/"
 
     def horizon(self) -> dt.datetime:
         return self.clock.now_dt() + dt.timedelta(days=self.horizon_days)
