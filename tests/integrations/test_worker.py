@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -25,6 +25,7 @@ from rest_framework.authtoken.models import Token
 from integrations.models import SyncRun, WatchChannel
 from tests.integrations.conftest import connect, session_client
 from tests.integrations.sync.conftest import at, rfc3339, timed_event
+from tests.workers import worker_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_REDIS_DB = 13  # our own Redis database: its queue and keys are flushed around the test
@@ -42,15 +43,6 @@ def wait_for(condition, what: str, timeout: float = WAIT_SECONDS, log: Path | No
         time.sleep(0.1)
     tail = log.read_text()[-4000:] if log and log.exists() else ""
     pytest.fail(f"timed out waiting for {what}\n--- worker log ---\n{tail}")
-
-
-def database_url() -> str:
-    db = connection.settings_dict  # NAME is the test database's (test_<name>) by now
-    user = quote(db["USER"] or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    host = db["HOST"] or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{user}{password}@{host}{port}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -88,24 +80,7 @@ def queue_to_redis(redis_url, settings):
 def celery_worker(queue_to_redis, live_server, google_emulator, tmp_path):
     """A ``celery -A config worker`` process on the same Redis, database and emulator."""
     log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "true",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": queue_to_redis,
-        "SECRET_KEY": settings.SECRET_KEY,
-        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
-        "GOOGLE_OAUTH_CLIENT_ID": settings.GOOGLE_OAUTH_CLIENT_ID,
-        "GOOGLE_OAUTH_CLIENT_SECRET": settings.GOOGLE_OAUTH_CLIENT_SECRET,
-        "GOOGLE_OAUTH_AUTH_URI": settings.GOOGLE_OAUTH_AUTH_URI,
-        "GOOGLE_OAUTH_TOKEN_URI": settings.GOOGLE_OAUTH_TOKEN_URI,
-        "GOOGLE_OAUTH_REVOKE_URI": settings.GOOGLE_OAUTH_REVOKE_URI,
-        "GOOGLE_API_ROOT": settings.GOOGLE_API_ROOT,
-        "GOOGLE_WEBHOOK_URL": live_server.url + settings.GOOGLE_WEBHOOK_PATH,
-        "GOOGLE_API_RETRY_BASE_SECONDS": "0.01",
-        "OAUTHLIB_INSECURE_TRANSPORT": "1",
-    }
+    env = worker_environment(queue_to_redis, GOOGLE_WEBHOOK_URL=live_server.url + settings.GOOGLE_WEBHOOK_PATH)
     settings.GOOGLE_WEBHOOK_URL = env["GOOGLE_WEBHOOK_URL"]
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"]

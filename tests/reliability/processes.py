@@ -8,7 +8,6 @@ here is mocked: the workers are the production entry point with the test's envir
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -17,10 +16,8 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from tests.reliability import secret_scan
@@ -53,18 +50,6 @@ def require_services() -> None:
         pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...): separate worker processes share the test database")
     if shutil.which("redis-server") is None:
         pytest.skip("needs the redis-server binary: these tests run a throw-away Redis they can stop")
-
-
-def test_database_url() -> str:
-    db = connection.settings_dict  # NAME is the test database's (test_<name>) by now
-    user = quote(db["USER"] or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    host = db["HOST"] or "127.0.0.1"
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    return f"postgres://{user}{password}@{host}{port}/{db['NAME']}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
 
 
 class RedisServer:
@@ -110,30 +95,6 @@ class RedisServer:
             self.process.kill()
             self.process.wait(timeout=10)
         self.process = None
-
-
-def worker_environment(redis_url: str, **extra: str) -> dict[str, str]:
-    """What a production worker gets, pointed at the test database, this Redis and the emulator."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "true",
-        "DATABASE_URL": test_database_url(),
-        "REDIS_URL": redis_url,
-        "SECRET_KEY": settings.SECRET_KEY,
-        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
-        "GOOGLE_OAUTH_CLIENT_ID": settings.GOOGLE_OAUTH_CLIENT_ID,
-        "GOOGLE_OAUTH_CLIENT_SECRET": settings.GOOGLE_OAUTH_CLIENT_SECRET,
-        "GOOGLE_OAUTH_AUTH_URI": settings.GOOGLE_OAUTH_AUTH_URI,
-        "GOOGLE_OAUTH_TOKEN_URI": settings.GOOGLE_OAUTH_TOKEN_URI,
-        "GOOGLE_OAUTH_REVOKE_URI": settings.GOOGLE_OAUTH_REVOKE_URI,
-        "GOOGLE_API_ROOT": settings.GOOGLE_API_ROOT,
-        "GOOGLE_WEBHOOK_URL": settings.GOOGLE_WEBHOOK_URL,
-        "GOOGLE_API_RETRY_BASE_SECONDS": "0.01",
-        "OAUTHLIB_INSECURE_TRANSPORT": "1",
-        "LOG_LEVEL": "INFO",
-        **extra,
-    }
 
 
 class Worker:

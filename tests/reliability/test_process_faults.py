@@ -32,7 +32,8 @@ from tests.integrations.conftest import STATUS_URL, session_client
 from tests.integrations.sync.conftest import at, timed_event
 from tests.reliability import figures
 from tests.reliability.conftest import connect_as
-from tests.reliability.processes import RedisServer, Worker, require_services, wait_for, worker_environment
+from tests.reliability.processes import RedisServer, Worker, require_services, wait_for
+from tests.workers import worker_environment
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
