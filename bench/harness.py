@@ -196,7 +196,7 @@ class Processes:
 
 def start_emulator(processes: Processes):
     """The Google emulator in its own process (Google is remote: its CPU is not ours)."""
-    from integrations.google_emulator import EmulatorControl
+    from integrations.emulators.google import EmulatorControl
 
     port = free_port()
     argv = [PYTHON, "manage.py", "google_emulator", "--port", str(port), "--token-lifetime", str(7 * 86400)]

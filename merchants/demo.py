@@ -1,6 +1,6 @@
 """Demo data for ``manage.py demo``: the demo merchant's realistic week, in Google and in the app.
 
-``google_week_seed`` gives an emulated Google account (``integrations.google_emulator``,
+``google_week_seed`` gives an emulated Google account (``integrations.emulators.google``,
 or its ``EmulatorControl`` client) a believable week around the current one, with one
 event for every rule of SPEC §4 a merchant runs into first:
 

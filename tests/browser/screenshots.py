@@ -83,7 +83,7 @@ def main() -> int:
         shoot(mobile, "booking-phone", full_page=False)
 
         # Google revokes the grant (as from myaccount.google.com): the card asks to reconnect.
-        from integrations.google_emulator import EmulatorControl
+        from integrations.emulators.google import EmulatorControl
 
         EmulatorControl(demo.emulator_url).revoke_grant(demo.email)
         page.goto("/app/integrations")

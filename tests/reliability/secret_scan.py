@@ -29,7 +29,7 @@ import pytest
 
 from tests.reliability import figures
 
-EMULATOR_LOGGERS = "integrations.google_emulator"
+EMULATOR_LOGGERS = "integrations.emulators.google"
 MIN_SECRET_LENGTH = 12  # shorter strings would match by chance; every real secret is longer
 _RELIABILITY_DIR = Path(__file__).resolve().parent
 

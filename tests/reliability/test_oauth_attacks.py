@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from integrations.api import STATE_COOKIE
-from integrations.google_emulator.pytest_plugin import TEST_CLIENT_ID
+from integrations.emulators.google.pytest_plugin import TEST_CLIENT_ID
 from integrations.models import CalendarConnection, ExternalCalendar, OAuthState, WatchChannel
 from integrations.providers.google.provider import GoogleProvider
 from scheduling.models import BlockedTime

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from integrations.google_emulator import GoogleEmulator
+from integrations.emulators.google import GoogleEmulator
 
 
 class Command(BaseCommand):
@@ -46,7 +46,7 @@ class Command(BaseCommand):
         )
         emulator.start(host=options["host"], port=options["port"])
         if options["seed_demo"]:
-            from integrations.google_emulator.demo import seed_demo
+            from integrations.emulators.google.demo import seed_demo
 
             seeded = seed_demo(emulator, email=options["demo_email"])
             self.stdout.write(f"Seeded demo account {seeded['email']} ({', '.join(seeded['calendars'])})")

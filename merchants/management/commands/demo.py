@@ -83,7 +83,7 @@ class Command(BaseCommand):
         return merchant
 
     def _emulator_start(self, base: str, port: int):
-        from integrations.google_emulator import GoogleEmulator
+        from integrations.emulators.google import GoogleEmulator
 
         public = os.environ.get("PUBLIC_BASE_URL") or base
         emulator = GoogleEmulator(

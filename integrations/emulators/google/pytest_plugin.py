@@ -22,7 +22,7 @@ TEST_REDIRECT_URIS = (
 
 @pytest.fixture(scope="session")
 def google_emulator_server():
-    from integrations.google_emulator import GoogleEmulator
+    from integrations.emulators.google import GoogleEmulator
 
     emulator = GoogleEmulator(
         client_id=TEST_CLIENT_ID,

@@ -10,8 +10,8 @@ import time
 import pytest
 from googleapiclient.errors import HttpError
 
-from tests.emulator.conftest import ANN
-from tests.emulator.support import assert_error_body, assert_schema
+from tests.emulators.google.conftest import ANN
+from tests.emulators.google.support import assert_error_body, assert_schema
 
 
 def event(day: int = 5) -> dict:

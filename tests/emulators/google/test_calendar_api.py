@@ -12,8 +12,8 @@ import requests
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
-from tests.emulator.conftest import ANN, calendar_service, credentials_for
-from tests.emulator.support import (
+from tests.emulators.google.conftest import ANN, calendar_service, credentials_for
+from tests.emulators.google.support import (
     EVENTS_READONLY,
     LIST_READONLY,
     assert_error_body,

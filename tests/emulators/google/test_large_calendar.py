@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.emulator.conftest import ANN
+from tests.emulators.google.conftest import ANN
 
 COUNT = 20_000
 

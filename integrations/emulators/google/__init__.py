@@ -4,7 +4,7 @@ Google's own client libraries (google-auth, google-auth-oauthlib, google-api-pyt
 work against it unchanged. The server core is stdlib only (no Django), so it runs inside
 pytest, behind ``manage.py google_emulator`` for the demo, or in benchmarks::
 
-    from integrations.google_emulator import GoogleEmulator
+    from integrations.emulators.google import GoogleEmulator
 
     emu = GoogleEmulator(client_id="id", client_secret="secret", redirect_uris=["http://.../callback"])
     emu.start()                      # background thread on 127.0.0.1, random port

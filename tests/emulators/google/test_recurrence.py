@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from tests.emulator.conftest import ANN
-from tests.emulator.support import assert_schema
+from tests.emulators.google.conftest import ANN
+from tests.emulators.google.support import assert_schema
 
 TZ = "Europe/Berlin"
 
@@ -174,7 +174,7 @@ def test_incremental_sync_of_series_changes(emu, service):
 
 
 def test_invalid_rule_is_rejected(emu):
-    from integrations.google_emulator import EmulatorError
+    from integrations.emulators.google import EmulatorError
 
     with pytest.raises(EmulatorError):
         emu.insert_event(ANN, weekly("2030-01-07T09:00:00", "2030-01-07T10:00:00", "RRULE:FREQ=SOMETIMES"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from integrations.google_emulator import EmulatorControl
-from integrations.google_emulator.control import OPERATIONS, EmulatorControlError
-from tests.emulator.conftest import calendar_service, credentials_for
+from integrations.emulators.google import EmulatorControl
+from integrations.emulators.google.control import OPERATIONS, EmulatorControlError
+from tests.emulators.google.conftest import calendar_service, credentials_for
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 
-from tests.emulator.support import CLIENT_ID, CLIENT_SECRET, READONLY, Receiver
+from tests.emulators.google.support import CLIENT_ID, CLIENT_SECRET, READONLY, Receiver
 
 ANN = "ann@example.com"
 

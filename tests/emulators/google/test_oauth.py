@@ -15,8 +15,8 @@ from google.oauth2.credentials import Credentials
 from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidGrantError
 
-from tests.emulator.conftest import ANN
-from tests.emulator.support import (
+from tests.emulators.google.conftest import ANN
+from tests.emulators.google.support import (
     CLIENT_ID,
     CLIENT_SECRET,
     EMAIL,

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.emulator.conftest import ANN
-from tests.emulator.support import EMAIL, READONLY, REDIRECT
-from tests.emulator.test_oauth import make_flow
+from tests.emulators.google.conftest import ANN
+from tests.emulators.google.support import EMAIL, READONLY, REDIRECT
+from tests.emulators.google.test_oauth import make_flow
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,6 @@
 """The discovery-document checker used by the other tests must be able to fail."""
 
-from tests.emulator.support import ERROR_SCHEMA, schema_errors
+from tests.emulators.google.support import ERROR_SCHEMA, schema_errors
 
 
 def test_undeclared_keys_and_wrong_types_are_reported():

@@ -13,8 +13,8 @@ from google.auth.exceptions import RefreshError, TransportError
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.errors import HttpError
 
-from tests.emulator.conftest import ANN, calendar_service
-from tests.emulator.support import assert_error_body
+from tests.emulators.google.conftest import ANN, calendar_service
+from tests.emulators.google.support import assert_error_body
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 429])

@@ -1,0 +1,1 @@
+"""Local stand-ins for the calendar providers (no Django imports): one package each."""
