@@ -8,10 +8,13 @@ format onto them and its HTTP failures onto :class:`ProviderError` subclasses.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    from integrations.models import CalendarConnection
 
 # --- errors -----------------------------------------------------------------------------
 
@@ -117,8 +120,34 @@ class RemoteEvent:
 
 @dataclass(slots=True)
 class EventPage:
+    """One page of a listing.
+
+    ``replaced_groups``: for providers whose unit of change holds many occurrences (a
+    CalDAV object with its expanded series), the groups this page describes completely:
+    every stored block whose key starts with ``group + GROUP_SEPARATOR`` and is not among
+    ``events`` goes. A removed object is a group with no events.
+    """
+
     events: list[RemoteEvent] = field(default_factory=list)
     next_cursor: str | None = None  # set on the last page only
+    replaced_groups: list[str] = field(default_factory=list)
+
+
+GROUP_SEPARATOR = "#"  # an occurrence id of a grouped provider is ``f"{group}#{suffix}"``
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUpdate:
+    """New tokens obtained mid-call; ``refresh_token`` is set only when the provider rotated it."""
+
+    access_token: str
+    expires_at: dt.datetime | None
+    refresh_token: str | None = None
+
+
+# The service passes this in so a refreshed (or rotated) token is saved without the
+# provider importing a service (STYLE 13: providers raise, services decide).
+TokensSaved = Callable[[TokenUpdate], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +156,27 @@ class ChannelInfo:
     resource_id: str
     resource_uri: str
     expires_at: dt.datetime
+
+
+class AuthKind(StrEnum):
+    OAUTH = "oauth"  # a redirect to the provider's consent screen
+    CREDENTIALS = "credentials"  # a form: server, user name, (app-specific) password
+
+
+class Provider(Protocol):
+    """A class-level description of one provider (Sentry's pattern); see ``PROVIDERS``."""
+
+    key: ClassVar[str]
+    name: ClassVar[str]
+    auth: ClassVar[AuthKind]
+    push: ClassVar[bool]  # True: the provider notifies us; False: we poll
+    required_settings: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def missing_configuration(cls) -> list[str]: ...
+
+    @classmethod
+    def client(cls, connection: CalendarConnection, *, on_tokens: TokensSaved | None = None) -> CalendarClient: ...
 
 
 class CalendarClient(Protocol):
@@ -145,7 +195,12 @@ class CalendarClient(Protocol):
         """Full listing of the window when ``cursor`` is None, else the changes since it."""
         ...
 
+    # Push providers only (``Provider.push``): a Google channel, a Graph subscription.
     def watch(self, calendar_id: str, *, address: str, channel_id: str, token: str) -> ChannelInfo: ...
+
+    def renew_channel(self, *, channel_id: str, resource_id: str) -> ChannelInfo | None:
+        """Extend a channel in place (Graph); None when it cannot be (Google: open a successor)."""
+        ...
 
     def stop_channel(self, *, channel_id: str, resource_id: str) -> None: ...
 
