@@ -11,6 +11,15 @@ class BlockedTime(models.Model):
     class Source(models.TextChoices):
         MANUAL = "manual", "Manual"
         GOOGLE = "google", "Google Calendar"
+        MICROSOFT = "microsoft", "Outlook / Microsoft 365"
+        CALDAV = "caldav", "CalDAV"
+
+    class Reason(models.TextChoices):
+        """Why a synced block blocks (SPEC §9), never what the event was."""
+
+        BUSY = "busy", "a busy event"
+        TENTATIVE = "tentative", "a tentative event, blocked because that setting is on"
+        ALL_DAY = "all_day", "an all-day event, blocked because that setting is on"
 
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="blocked_times")
     start = models.DateTimeField()
@@ -26,6 +35,7 @@ class BlockedTime(models.Model):
         related_name="blocked_times",
     )
     external_key = models.CharField(max_length=512, null=True, blank=True)  # noqa: DJ001 - NULL: not unique-checked
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True, help_text="Synced blocks only.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
