@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from integrations.providers.base import AuthKind
+from integrations.providers.base import AuthKind, RemoteAccount
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from integrations.models import CalendarConnection
-    from integrations.providers.base import TokensSaved
+    from integrations.providers.base import AuthorizationRequest, GrantedTokens, RemoteCalendar, TokensSaved
     from integrations.providers.google.client import GoogleCalendarClient
 
 CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
@@ -71,6 +73,10 @@ class GoogleProvider:
         return (root if root.endswith("/") else root + "/") + "calendar/v3/"
 
     @classmethod
+    def webhook_url(cls) -> str:
+        return settings.GOOGLE_WEBHOOK_URL
+
+    @classmethod
     def redirect_uri(cls) -> str:
         return settings.PUBLIC_BASE_URL + cls.callback_path
 
@@ -82,6 +88,35 @@ class GoogleProvider:
     @classmethod
     def grants_calendar_read(cls, granted: set[str] | frozenset[str]) -> bool:
         return any(required <= granted for required in cls.sufficient_scope_sets)
+
+    # -- connecting (the services call these; the OAuth libraries load only then)
+
+    @classmethod
+    def authorization_request(cls, *, state: str) -> AuthorizationRequest:
+        from integrations.providers.google.oauth import authorization_request_build
+
+        return authorization_request_build(state=state)
+
+    @classmethod
+    def authorization_complete(
+        cls, *, code: str, secret: str, state: str, callback: Mapping[str, str]
+    ) -> GrantedTokens:
+        """Exchange the code (``secret`` is the PKCE verifier); raises TokenExchangeFailed.
+        Scopes: the token response is authoritative, the callback's ``scope`` the fallback."""
+        from dataclasses import replace
+
+        from integrations.providers.google.oauth import code_exchange
+
+        tokens = code_exchange(code=code, code_verifier=secret, state=state)
+        if tokens.scopes is None:
+            tokens = replace(tokens, scopes=frozenset(callback.get("scope", "").split()))
+        return tokens
+
+    @classmethod
+    def account_of(cls, *, tokens: GrantedTokens, calendars: list[RemoteCalendar]) -> RemoteAccount | None:
+        """Google names the account by its primary calendar, whose id is the account's email."""
+        primary = next((c for c in calendars if c.primary), None)
+        return RemoteAccount(id=primary.id, email=primary.id) if primary else None
 
     @classmethod
     def client(cls, connection: CalendarConnection, *, on_tokens: TokensSaved | None = None) -> GoogleCalendarClient:
