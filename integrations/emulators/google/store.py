@@ -16,7 +16,7 @@ import re
 from .errors import EmulatorError
 from .recurrence import expand
 from .state import Calendar, Clock, Event, Instance, new_event_id
-from .timeutil import UTC, format_datetime, start_of_day, zone
+from .timeutil import UTC, event_zone, format_datetime, start_of_day
 
 # Writable properties of the Event schema in the Calendar v3 discovery document.
 EVENT_FIELDS = {
@@ -84,7 +84,7 @@ def _parse_edt(value: dict, cal_tz: dt.tzinfo, what: str) -> tuple[dt.date | dt.
         raise EmulatorError(f"{what} needs date or dateTime")
     try:
         parsed = dt.datetime.fromisoformat(raw.replace("z", "Z"))
-        tz = zone(value.get("timeZone")) if value.get("timeZone") else cal_tz
+        tz = event_zone(value.get("timeZone")) if value.get("timeZone") else cal_tz
     except ValueError as exc:
         raise EmulatorError(f"{what}: {exc}") from exc
     if parsed.tzinfo is None:
@@ -108,7 +108,7 @@ def derive(event: Event) -> None:
     event.start_value, event.end_value = start, end
     event.start_utc, event.end_utc = start_utc, end_utc
     tz_name = body["start"].get("timeZone")
-    event.series_tz = zone(tz_name) if tz_name else cal_tz
+    event.series_tz = event_zone(tz_name) if tz_name else cal_tz
     event.recurrence = list(body["recurrence"]) if body.get("recurrence") else None
     event.recurring_event_id = body.get("recurringEventId")
     if event.recurring_event_id:
