@@ -66,6 +66,8 @@ EVENT_TYPES = {"default", "outOfOffice", "focusTime", "workingLocation", "birthd
 STATUSES = {"confirmed", "tentative", "cancelled"}
 _TIMING_FIELDS = {"start", "end", "recurrence", "status"}
 _ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
+# An occurrence's id (``{masterId}_YYYYMMDD[THHMMSSZ]``), for seeding one that has no master here.
+_INSTANCE_ID_RE = re.compile(r"^[a-v0-9]{5,1000}_[0-9]{8}(T[0-9]{6}Z)?$")
 MAX_INSTANCES = 20000
 
 
@@ -167,7 +169,7 @@ def insert(calendar: Calendar, body: dict, clock: Clock) -> Event:
         raise EmulatorError("An event must be a dict of Google Event JSON")
     _validate(body)
     event_id = body.get("id") or new_event_id()
-    if not _ID_RE.match(event_id):
+    if not (_ID_RE.match(event_id) or (body.get("recurringEventId") and _INSTANCE_ID_RE.match(event_id))):
         raise EmulatorError(f"Invalid event id {event_id!r}: use 5-1024 characters of a-v and 0-9 (base32hex)")
     if event_id in calendar.events:
         raise EmulatorError(f"The requested identifier already exists: {event_id}")
