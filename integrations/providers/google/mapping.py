@@ -39,9 +39,9 @@ class MalformedEvent(ValueError):
     """An event whose timing cannot be read."""
 
 
-# ``GMT+02:00``, ``GMT-05:30``, ``UTC+5``, ``GMT``: offset names Google returns for some
-# events (imported or made by other clients; e.g. home-assistant/core#81917). Not IANA names
-# (ZoneInfo refuses them), and not POSIX ``Etc/GMT+2`` either, whose sign is inverted.
+# ``GMT+02:00``, ``GMT-05:30``, ``UTC+5``, ``GMT``: offset names seen in Google responses
+# (e.g. home-assistant/core#81917). Not IANA names (ZoneInfo refuses them), and not POSIX
+# ``Etc/GMT+2`` either, whose sign is inverted.
 _OFFSET_NAME = re.compile(r"^(?:GMT|UTC)(?:([+-])(\d{1,2})(?::?(\d{2}))?)?$", re.IGNORECASE)
 
 
