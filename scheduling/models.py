@@ -66,6 +66,11 @@ class BlockedTime(models.Model):
     def is_synced(self) -> bool:
         return self.source != self.Source.MANUAL
 
+    @property
+    def provider_name(self) -> str | None:
+        """The provider's display name (the ``Source`` label), None for a manual block."""
+        return self.get_source_display() if self.is_synced else None
+
 
 class Booking(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="bookings")
