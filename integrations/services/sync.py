@@ -314,6 +314,11 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
                     # Nothing will retry this run: later requests must queue their own task.
                     cache.delete(key)
                 raise
+            finally:
+                if trigger == SyncRun.Trigger.NOTIFICATION:
+                    # The burst's clock counts from the end of its sync: a sender that waits for
+                    # our answer (eager mode syncs before answering) is still the same burst.
+                    cache.set(_notified_key(calendar_id), _now_ms(), timeout=PENDING_TTL_SECONDS)
         # Requests made while we held the lock left their work to us.
         pending = cache.get(key)
         if pending is None:
