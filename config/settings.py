@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "integrations.context_processors.incidents",
             ],
         },
     },
@@ -197,6 +198,8 @@ CALENDAR_PERIODIC_SYNC_INTERVAL = timedelta(hours=env.int("CALENDAR_PERIODIC_SYN
 CALENDAR_NOTIFICATION_SETTLE_SECONDS = env.float("CALENDAR_NOTIFICATION_SETTLE_SECONDS", default=0.5)
 CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS = env.float("CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS", default=30.0)
 # Task-level retries of a sync whose provider errors outlived the client's in-call retries.
+# SPEC §9: a calendar failing this long opens an incident (banner, one email).
+CALENDAR_INCIDENT_AFTER = timedelta(minutes=env.int("CALENDAR_INCIDENT_AFTER_MINUTES", default=60))
 # SPEC §12: manual syncs per merchant and hour (POST .../sync beyond it: 429 rate_limited).
 SYNC_MANUAL_PER_HOUR = env.int("SYNC_MANUAL_PER_HOUR", default=30)
 CALENDAR_SYNC_MAX_RETRIES = env.int("CALENDAR_SYNC_MAX_RETRIES", default=5)

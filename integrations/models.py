@@ -68,6 +68,9 @@ class ExternalCalendar(models.Model):
     window_end = models.DateTimeField(null=True, blank=True, help_text="How far ahead the last full sync reached.")
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="Start of the failures since the last successful sync."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -189,3 +192,31 @@ class KeptBlockGroup(models.Model):
 
     def __str__(self) -> str:
         return f"kept from {self.calendar_name or self.calendar_external_id} ({self.provider})"
+
+
+class ConnectionIncident(models.Model):
+    """A connection that needs the merchant (SPEC §9): shown as a banner on every merchant
+    page while open, and emailed to the merchant once."""
+
+    class Kind(models.TextChoices):
+        REAUTH_REQUIRED = "reauth_required", "reconnect needed"
+        SYNC_FAILING = "sync_failing", "syncs failing for over an hour"
+
+    connection = models.ForeignKey(CalendarConnection, on_delete=models.CASCADE, related_name="incidents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    opened_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "kind"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_incident_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.connection} ({'open' if self.resolved_at is None else 'resolved'})"

@@ -17,6 +17,7 @@ from django.conf import settings
 from integrations.models import SyncRun
 from integrations.providers.base import ProviderError, TransientError
 from integrations.services import channels as channel_services
+from integrations.services import incidents as incident_services
 from integrations.services import sync as sync_services
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,15 @@ def watch_channel_renew_task(self, channel_pk: int) -> None:
 @shared_task
 def watch_channel_stop_stale_task(channel_pk: int) -> None:
     channel_services.watch_channel_stop_stale(channel_pk=channel_pk)
+
+
+@shared_task(bind=True, max_retries=8)
+def incident_email_task(self, incident_id: int) -> None:
+    """One email per incident; a mail server that is down is retried with backoff."""
+    try:
+        incident_services.incident_email_send(incident_id=incident_id)
+    except OSError as exc:  # smtplib's errors are OSErrors: the server is down or refused
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
 
 
 # --- periodic (see integrations/schedule.py) -------------------------------------------------

@@ -43,6 +43,7 @@ from django.utils import timezone
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
 from integrations.providers.base import ProviderError
 from integrations.services.clients import connection_client
+from integrations.services.incidents import calendar_failures_check, calendar_success_check
 from integrations.sync.engine import calendar_sync
 from integrations.sync.locks import calendar_sync_lock
 
@@ -333,13 +334,19 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
 
 def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat) -> SyncRun:
     # A ReauthRequired marks the connection on its way out of the client (services.clients).
-    return calendar_sync(
-        calendar=calendar,
-        client=connection_client(calendar.connection),
-        trigger=trigger,
-        full=trigger in FULL_TRIGGERS,
-        heartbeat=heartbeat,
-    )
+    try:
+        run = calendar_sync(
+            calendar=calendar,
+            client=connection_client(calendar.connection),
+            trigger=trigger,
+            full=trigger in FULL_TRIGGERS,
+            heartbeat=heartbeat,
+        )
+    except ProviderError:
+        calendar_failures_check(calendar_id=calendar.pk)
+        raise
+    calendar_success_check(connection_id=calendar.connection_id)
+    return run
 
 
 def calendars_due_for_periodic_sync() -> list[int]:

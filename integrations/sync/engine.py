@@ -171,7 +171,8 @@ def _record_success(run: SyncRun, calendar: ExternalCalendar, progress: _Progres
     calendar.sync_cursor = progress.cursor or ""
     calendar.last_synced_at = run.finished_at
     calendar.last_error = ""
-    fields = ["sync_cursor", "last_synced_at", "last_error"] + (["window_end"] if full else [])
+    calendar.failing_since = None
+    fields = ["sync_cursor", "last_synced_at", "last_error", "failing_since"] + (["window_end"] if full else [])
     ExternalCalendar.objects.filter(pk=calendar.pk).update(**{name: getattr(calendar, name) for name in fields})
     # A success clears an earlier error; reauth_required and disconnected are left to the
     # connection flow (another calendar of the same grant may just have lost its token).
@@ -205,6 +206,7 @@ def error_text(exc: BaseException) -> str:
 def _record_failure(run: SyncRun, calendar: ExternalCalendar, progress: _Progress, started, exc: Exception) -> None:
     _finish(run, progress, started, SyncRun.Status.FAILED, error_text(exc))
     ExternalCalendar.objects.filter(pk=calendar.pk).update(last_error=run.error)
+    ExternalCalendar.objects.filter(pk=calendar.pk, failing_since__isnull=True).update(failing_since=run.started_at)
     status = (
         CalendarConnection.Status.REAUTH_REQUIRED
         if isinstance(exc, ReauthRequired)

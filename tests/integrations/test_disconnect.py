@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from integrations.models import CalendarConnection, ExternalCalendar, WatchChannel
+from integrations.models import CalendarConnection, ExternalCalendar, SyncRun, WatchChannel
 from scheduling.models import BlockedTime
 from tests.conftest import api_client_for
 from tests.integrations.conftest import STATUS_URL, connect
@@ -41,7 +41,10 @@ def _assert_disconnected(pk):
     connection = CalendarConnection.objects.get(pk=pk)
     assert connection.status == "disconnected"
     assert connection.access_token is None and connection.refresh_token is None
-    assert not ExternalCalendar.objects.filter(connection=connection).exists()
+    # The calendars stay, unselected and without a cursor, with their sync history (SPEC §9).
+    calendars = ExternalCalendar.objects.filter(connection=connection)
+    assert not calendars.filter(selected=True).exists() and not calendars.exclude(sync_cursor="").exists()
+    assert SyncRun.objects.filter(calendar__connection=connection).exists()
     return connection
 
 
