@@ -142,3 +142,69 @@ def provider_summaries(*, merchant: Merchant) -> list[ProviderSummary]:
             )
         )
     return summaries
+
+
+@dataclass
+class CalendarProblem:
+    """The latest problem of one calendar (SPEC §9: grouped, in plain words)."""
+
+    calendar: ExternalCalendar
+    error: str
+    since: datetime | None
+    latest: datetime | None
+    attempts: int
+    resolved_at: datetime | None = None
+
+
+HISTORY_SIZE = 5
+
+
+def calendar_problems(*, merchant: Merchant, provider: str) -> tuple[list[CalendarProblem], list[CalendarProblem]]:
+    """``(open, history)``: per calendar its unresolved problem (failures since the last
+    success, grouped into one), and problems that resolved themselves, newest first."""
+    calendars = list(
+        ExternalCalendar.objects.filter(connection__merchant=merchant, connection__provider=provider, selected=True)
+    )
+    open_problems, history = [], []
+    for calendar in calendars:
+        runs = list(calendar.sync_runs.exclude(status=SyncRun.Status.RUNNING).order_by("-started_at")[:50])
+        failing = []
+        for run in runs:
+            if run.status == SyncRun.Status.SUCCEEDED:
+                break
+            failing.append(run)
+        if failing and calendar.last_error:
+            open_problems.append(
+                CalendarProblem(
+                    calendar=calendar,
+                    error=failing[0].error,
+                    since=calendar.failing_since or failing[-1].started_at,
+                    latest=failing[0].started_at,
+                    attempts=len(failing),
+                )
+            )
+        # Earlier failure streaks that a later success ended.
+        streak: list[SyncRun] = []
+        resolved_by: SyncRun | None = None
+        for run in runs[len(failing) :]:
+            if run.status == SyncRun.Status.SUCCEEDED:
+                if streak:
+                    history.append(_resolved(calendar, streak, resolved_by))
+                streak, resolved_by = [], run
+            else:
+                streak.append(run)
+        if streak and resolved_by is not None:
+            history.append(_resolved(calendar, streak, resolved_by))
+    history.sort(key=lambda problem: problem.resolved_at, reverse=True)
+    return open_problems, history[:HISTORY_SIZE]
+
+
+def _resolved(calendar: ExternalCalendar, streak: list[SyncRun], resolved_by: SyncRun) -> CalendarProblem:
+    return CalendarProblem(
+        calendar=calendar,
+        error=streak[0].error,
+        since=streak[-1].started_at,
+        latest=streak[0].started_at,
+        attempts=len(streak),
+        resolved_at=resolved_by.finished_at or resolved_by.started_at,
+    )
