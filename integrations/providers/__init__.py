@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from integrations.providers.caldav.provider import CalDAVProvider
 from integrations.providers.google.provider import GoogleProvider
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 PROVIDERS = {
     GoogleProvider.key: GoogleProvider,
+    CalDAVProvider.key: CalDAVProvider,
 }
 
 
