@@ -5,35 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('integrations', '0002_oauth_state'),
+        ("integrations", "0002_oauth_state"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='calendarconnection',
-            name='calendar_user_addresses',
+            model_name="calendarconnection",
+            name="calendar_user_addresses",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='calendarconnection',
-            name='server_url',
+            model_name="calendarconnection",
+            name="server_url",
             field=models.CharField(blank=True, max_length=1024),
         ),
         migrations.CreateModel(
-            name='CalDAVObject',
+            name="CalDAVObject",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('href', models.CharField(max_length=1024)),
-                ('etag', models.CharField(blank=True, max_length=255)),
-                ('data', models.TextField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='caldav_objects', to='integrations.externalcalendar')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("href", models.CharField(max_length=1024)),
+                ("etag", models.CharField(blank=True, max_length=255)),
+                ("data", models.TextField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="caldav_objects",
+                        to="integrations.externalcalendar",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'CalDAV object',
-                'constraints': [models.UniqueConstraint(fields=('calendar', 'href'), name='unique_caldav_object_per_calendar')],
+                "verbose_name": "CalDAV object",
+                "constraints": [
+                    models.UniqueConstraint(fields=("calendar", "href"), name="unique_caldav_object_per_calendar")
+                ],
             },
         ),
     ]

@@ -151,7 +151,11 @@ class FaultProxy:
     def _forward(self, method, path, headers, body) -> tuple[int, dict, bytes]:
         connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=30)
         try:
-            forwarded = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection", "content-length", "accept-encoding")}
+            forwarded = {
+                k: v
+                for k, v in headers.items()
+                if k.lower() not in ("host", "connection", "content-length", "accept-encoding")
+            }
             connection.request(method, path, body=body or None, headers=forwarded)
             response = connection.getresponse()
             data = response.read()

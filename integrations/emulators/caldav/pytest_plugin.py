@@ -74,4 +74,6 @@ def caldav_user(radicale_server, caldav_faults) -> CalDAVUser:
     name, password = radicale_server.user_add()
     url = radicale_server.calendar_create(name, "work", "Work")
     radicale_server.calendar_create(name, "todo", "Tasks", components=("VTODO",))
-    return CalDAVUser(radicale_server, caldav_faults, name, password, url.replace(radicale_server.url, caldav_faults.url))
+    return CalDAVUser(
+        radicale_server, caldav_faults, name, password, url.replace(radicale_server.url, caldav_faults.url)
+    )

@@ -114,7 +114,11 @@ class CalDAVCalendarClient:
             yield self._fetch_page(calendar, calendar_id, hrefs[i : i + MULTIGET_BATCH], window)
         if full:
             listed = {group_of(h) for h in hrefs}
-            gone = [o.href for o in CalDAVObject.objects.filter(calendar=calendar).only("href") if group_of(o.href) not in listed]
+            gone = [
+                o.href
+                for o in CalDAVObject.objects.filter(calendar=calendar).only("href")
+                if group_of(o.href) not in listed
+            ]
             changes.removed = gone  # the engine's sweep removes their blocks; the cache goes here
         if changes.removed:
             CalDAVObject.objects.filter(calendar=calendar, href__in=changes.removed).delete()
@@ -133,7 +137,12 @@ class CalDAVCalendarClient:
             group = group_of(obj.href)
             try:
                 page.events += occurrences(
-                    obj.data, group=group, own=self.own, zone=self.zone, window_start=window_start, window_end=window_end
+                    obj.data,
+                    group=group,
+                    own=self.own,
+                    zone=self.zone,
+                    window_start=window_start,
+                    window_end=window_end,
                 )
             except UnreadableCalendar:
                 logger.warning("stored CalDAV object %s of calendar %s is unreadable", obj.pk, calendar.pk)

@@ -121,6 +121,9 @@ def _principal_details(session: DAVSession, principal: str) -> Account:
     if not homes:
         raise NotCalDAV("The server names no calendar home for this account.")
     account = Account(principal_url=principal, home_url=urljoin(answer.url, homes[0]), addresses=addresses)
+    # The account's own answer names the host its calendars live on (iCloud: a partition
+    # host): credentials go there from now on. Redirects elsewhere still get none.
+    session.origin = urlsplit(account.home_url).hostname
     if inboxes:
         account.default_calendar_url = _default_calendar(session, urljoin(answer.url, inboxes[0]))
     return account

@@ -24,7 +24,8 @@ class UnreadableXML(ValueError):
 
 
 def propfind(*props: str) -> bytes:
-    return f'<?xml version="1.0" encoding="utf-8"?><D:propfind {_NS}><D:prop>{"".join(props)}</D:prop></D:propfind>'.encode()
+    body = f'<?xml version="1.0" encoding="utf-8"?><D:propfind {_NS}><D:prop>{"".join(props)}</D:prop></D:propfind>'
+    return body.encode()
 
 
 PRINCIPAL = propfind("<D:current-user-principal/>")
