@@ -1,0 +1,162 @@
+"""Polling a CalDAV calendar: the cheap change check, sync-collection, expired tokens, faults.
+
+Requests are counted at the fault proxy in front of Radicale; events are written straight
+to Radicale (not counted), as another client of the merchant's would.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.models import CalDAVObject, CalendarConnection, SyncRun
+from integrations.providers.base import RateLimited, ReauthRequired
+from tests.integrations.caldav.conftest import at, ics, vevent
+
+pytestmark = pytest.mark.django_db
+
+
+def meeting(day: int, hour: int = 9, uid: str | None = None) -> str:
+    return ics(vevent(uid, DTSTART=f"202703{day:02d}T{hour:02d}0000Z", DTEND=f"202703{day:02d}T{hour + 1:02d}0000Z"))
+
+
+def methods(proxy) -> list[str]:
+    names = []
+    for r in proxy.requests:
+        kind = "sync" if b"sync-collection" in r.body else "multiget" if b"calendar-multiget" in r.body else ""
+        names.append(f"{r.method} {kind}".strip())
+    return names
+
+
+def test_an_unchanged_calendar_costs_one_request(caldav_connect, caldav_user):
+    caldav_user.put("a", meeting(1))
+    connected = caldav_connect()
+    caldav_user.proxy.reset()
+    run = connected.sync()[0]
+    assert methods(caldav_user.proxy) == ["PROPFIND"]
+    assert caldav_user.proxy.requests[0].headers.get("Depth") == "0"
+    assert run.kind == SyncRun.Kind.INCREMENTAL and run.status == SyncRun.Status.SUCCEEDED
+    assert len(connected.blocks()) == 1
+
+
+def test_add_move_and_delete_arrive_incrementally(caldav_connect, caldav_user):
+    caldav_user.put("a", meeting(1, uid="a"))
+    connected = caldav_connect()
+    caldav_user.proxy.reset()
+
+    caldav_user.put("b", meeting(2, uid="b"))
+    connected.sync()
+    assert methods(caldav_user.proxy) == ["PROPFIND", "REPORT sync", "REPORT multiget"]
+    assert connected.blocks() == [
+        (at("2027-03-01T09:00Z"), at("2027-03-01T10:00Z")),
+        (at("2027-03-02T09:00Z"), at("2027-03-02T10:00Z")),
+    ]
+
+    caldav_user.put("a", meeting(5, hour=14, uid="a"))  # moved
+    connected.sync()
+    assert connected.blocks() == [
+        (at("2027-03-02T09:00Z"), at("2027-03-02T10:00Z")),
+        (at("2027-03-05T14:00Z"), at("2027-03-05T15:00Z")),
+    ]
+
+    caldav_user.delete("b")
+    caldav_user.proxy.reset()
+    connected.sync()
+    assert methods(caldav_user.proxy) == ["PROPFIND", "REPORT sync"]  # a removal needs no multiget
+    assert connected.blocks() == [(at("2027-03-05T14:00Z"), at("2027-03-05T15:00Z"))]
+    assert set(CalDAVObject.objects.filter(calendar=connected.calendar).values_list("href", flat=True)) == {
+        f"/{caldav_user.name}/work/a.ics"
+    }
+    assert all(run.kind == SyncRun.Kind.INCREMENTAL for run in SyncRun.objects.exclude(trigger="initial"))
+
+
+def test_an_occurrence_removed_from_a_series_goes(caldav_connect, caldav_user):
+    series = vevent("s", DTSTART="20270301T090000Z", DTEND="20270301T100000Z", RRULE="FREQ=DAILY;COUNT=3")
+    caldav_user.put("s", ics(series))
+    connected = caldav_connect()
+    assert len(connected.blocks()) == 3
+    caldav_user.put("s", ics(series.replace("END:VEVENT", "EXDATE:20270302T090000Z\r\nEND:VEVENT")))
+    connected.sync()
+    assert [start for start, _ in connected.blocks()] == [at("2027-03-01T09:00Z"), at("2027-03-03T09:00Z")]
+
+
+@pytest.mark.parametrize("status", [403, 409])
+def test_an_expired_token_means_a_full_sync_and_reconcile(caldav_connect, caldav_user, status):
+    caldav_user.put("a", meeting(1))
+    caldav_user.put("b", meeting(2))
+    connected = caldav_connect()
+    caldav_user.delete("a")
+    caldav_user.put("c", meeting(3))
+    caldav_user.proxy.expire_sync_tokens(status)
+    run = connected.sync()[0]
+    assert run.kind == SyncRun.Kind.FULL and run.status == SyncRun.Status.SUCCEEDED
+    assert [start.day for start, _ in connected.blocks()] == [2, 3]
+    assert CalDAVObject.objects.filter(calendar=connected.calendar).count() == 2
+    caldav_user.proxy.expire_sync_tokens(None)
+    caldav_user.proxy.reset()
+    connected.sync()
+    assert methods(caldav_user.proxy) == ["PROPFIND"]  # the fresh token works
+
+
+def test_503_with_retry_after_is_retried(caldav_connect, caldav_user):
+    connected = caldav_connect()
+    caldav_user.put("a", meeting(1))
+    caldav_user.proxy.reset()
+    caldav_user.proxy.fail(503, times=2, method="REPORT", headers={"Retry-After": "0"})
+    run = connected.sync()[0]
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert methods(caldav_user.proxy) == ["PROPFIND", "REPORT sync", "REPORT sync", "REPORT sync", "REPORT multiget"]
+    assert len(connected.blocks()) == 1
+
+
+def test_a_long_retry_after_is_handed_to_the_task(caldav_connect, caldav_user):
+    connected = caldav_connect()
+    caldav_user.proxy.reset()
+    caldav_user.proxy.fail(429, times=1, headers={"Retry-After": "120"})
+    with pytest.raises(RateLimited) as caught:
+        connected.sync()
+    assert caught.value.retry_after == 120
+    assert caldav_user.proxy.count() == 1  # no waiting in the worker for two minutes
+    run = SyncRun.objects.filter(calendar=connected.calendar).first()
+    assert run.status == SyncRun.Status.FAILED and "RateLimited" in run.error
+
+
+def test_truncated_sync_replies_are_followed(caldav_connect, caldav_user):
+    for day in range(1, 6):
+        caldav_user.put(f"e{day}", meeting(day))
+    caldav_user.proxy.truncate_sync(2)
+    connected = caldav_connect()
+    assert len(connected.blocks()) == 5
+    assert caldav_user.proxy.count(lambda r: r.is_sync_collection) == 3  # 2 + 2 + 1
+    for day in range(10, 13):
+        caldav_user.put(f"f{day}", meeting(day))
+    connected.sync()
+    assert len(connected.blocks()) == 8
+
+
+def test_a_401_means_reauth_required_and_a_new_password_fixes_it(
+    caldav_connect, caldav_user, django_capture_on_commit_callbacks
+):
+    from config.api import ApplicationError
+    from integrations.services.caldav import caldav_password_replace
+
+    caldav_user.put("a", meeting(1))
+    connected = caldav_connect()
+    caldav_user.server.user_password_set(caldav_user.name, "revoked-and-renewed")  # the merchant made a new one
+    with pytest.raises(ReauthRequired):
+        connected.sync()
+    connection = CalendarConnection.objects.get(pk=connected.connection.pk)
+    assert connection.status == CalendarConnection.Status.REAUTH_REQUIRED
+    assert len(connected.blocks()) == 1  # blocks stay until the merchant acts
+
+    with pytest.raises(ApplicationError) as caught:
+        caldav_password_replace(connection=connection, password="still-wrong")
+    assert caught.value.code == "invalid_credentials"
+    assert CalendarConnection.objects.get(pk=connection.pk).status == CalendarConnection.Status.REAUTH_REQUIRED
+
+    caldav_user.server.user_password_set(caldav_user.name, "revoked-and-renewed")
+    caldav_user.put("b", meeting(2))
+    with django_capture_on_commit_callbacks(execute=True):
+        connection = caldav_password_replace(connection=connection, password="revoked-and-renewed")
+    assert connection.status == CalendarConnection.Status.ACTIVE
+    assert connection.access_token == "revoked-and-renewed"
+    assert len(connected.blocks()) == 2  # synced again with the new password
