@@ -23,8 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, WatchChannel
-from integrations.providers import client_for
 from integrations.providers.base import CalendarClient, NotFound, ProviderError
+from integrations.services.clients import connection_client
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def calendar_watch_open(*, calendar_id: int, renewing: WatchChannel | None = Non
             if current is not None:
                 return current
         channel_id, token = str(uuid.uuid4()), secrets.token_urlsafe(32)
-        info = client_for(calendar.connection).watch(
+        info = connection_client(calendar.connection).watch(
             calendar.external_id, address=settings.GOOGLE_WEBHOOK_URL, channel_id=channel_id, token=token
         )
         channel = WatchChannel.objects.create(
@@ -139,7 +139,7 @@ def watch_channel_renew(*, channel_pk: int) -> WatchChannel | None:
     connection = old.calendar.connection
     if new is None and _watchable_calendar(old.calendar_id) is not None and webhook_url_usable():
         return None  # could not open a successor now: keep the old one until the next attempt
-    client = client_for(connection) if connection.status in _USABLE_STATUSES else None
+    client = connection_client(connection) if connection.status in _USABLE_STATUSES else None
     watch_channel_stop(channel=old, client=client)
     return new
 
@@ -153,7 +153,7 @@ def watch_channel_stop_stale(*, channel_pk: int) -> None:
         return
     connection = channel.calendar.connection
     usable = connection.status in _USABLE_STATUSES and bool(connection.refresh_token or connection.access_token)
-    watch_channel_stop(channel=channel, client=client_for(connection) if usable else None)
+    watch_channel_stop(channel=channel, client=connection_client(connection) if usable else None)
 
 
 # --- what the periodic task looks at -------------------------------------------------------

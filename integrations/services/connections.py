@@ -8,7 +8,6 @@ outside database transactions, so a slow provider never holds a row lock.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,11 +17,11 @@ from django.utils import timezone
 
 from config.api import ApplicationError
 from integrations.models import CalendarConnection, ExternalCalendar
-from integrations.providers import client_for
 from integrations.providers.base import PermissionDenied, ProviderError, RemoteCalendar
 from integrations.providers.google.oauth import GrantedTokens, TokenExchangeFailed, code_exchange
 from integrations.providers.google.provider import GoogleProvider
 from integrations.services.channels import calendar_channels_stop, calendar_watch_enqueue
+from integrations.services.clients import connection_client
 from integrations.services.sync import calendar_sync_enqueue
 from merchants.models import Merchant
 from scheduling.models import BlockedTime
@@ -39,35 +38,6 @@ class ConnectFailed(Exception):
         super().__init__(message)
         self.reason = reason
         self.message = message
-
-
-# --- tokens --------------------------------------------------------------------------------
-
-
-def connection_tokens_refreshed(*, connection: CalendarConnection, access_token: str, expires_at: dt.datetime | None):
-    """Persist a refreshed access token (encrypted by the field); the refresh token stays."""
-    if connection.pk is not None:
-        CalendarConnection.objects.filter(pk=connection.pk).update(
-            access_token=access_token, token_expires_at=expires_at
-        )
-    connection.access_token = access_token
-    connection.token_expires_at = expires_at
-
-
-def connection_reauth_required_mark(*, connection: CalendarConnection, message: str) -> None:
-    """The grant is dead: flag the connection for reconnection and stop its channels locally."""
-    connection.status = CalendarConnection.Status.REAUTH_REQUIRED
-    connection.last_error = message
-    if connection.pk is None:
-        return
-    with transaction.atomic():
-        CalendarConnection.objects.filter(pk=connection.pk).exclude(
-            status=CalendarConnection.Status.DISCONNECTED
-        ).update(status=CalendarConnection.Status.REAUTH_REQUIRED, last_error=message)
-        # Google would refuse a stop with these credentials; local bookkeeping is what is left.
-        for calendar in ExternalCalendar.objects.filter(connection_id=connection.pk):
-            calendar_channels_stop(calendar=calendar, client=None)
-    logger.warning("calendar connection %s needs re-authorisation: %s", connection.pk, message)
 
 
 # --- connect -------------------------------------------------------------------------------
@@ -97,7 +67,7 @@ def _authorize(*, code: str, code_verifier: str, state: str, callback_scopes: It
         token_expires_at=tokens.expires_at,
     )
     try:
-        calendars = client_for(probe).list_calendars()
+        calendars = connection_client(probe).list_calendars()
     except PermissionDenied as exc:
         raise ConnectFailed("missing_scope", "Google refused to list calendars with the granted access.") from exc
     except ProviderError as exc:
@@ -234,7 +204,7 @@ def calendars_selection_update(*, connection: CalendarConnection | None, selecti
     deselect = [c for pk, c in calendars.items() if c.selected and not selection[pk]]
     select = [c for pk, c in calendars.items() if not c.selected and selection[pk]]
     if deselect:
-        client = client_for(connection)
+        client = connection_client(connection)
         for calendar in deselect:
             calendar_channels_stop(calendar=calendar, client=client)
     with transaction.atomic():
@@ -253,7 +223,7 @@ def calendars_selection_update(*, connection: CalendarConnection | None, selecti
 def _provider_cleanup(connection: CalendarConnection) -> None:
     """Best effort at the provider: stop channels, revoke the grant. Failures are logged."""
     usable = connection.status != CalendarConnection.Status.REAUTH_REQUIRED and bool(connection.refresh_token)
-    client = client_for(connection) if (connection.refresh_token or connection.access_token) else None
+    client = connection_client(connection) if (connection.refresh_token or connection.access_token) else None
     for calendar in connection.calendars.all():
         try:
             calendar_channels_stop(calendar=calendar, client=client if usable else None)

@@ -33,9 +33,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
-from integrations.providers import client_for
-from integrations.providers.base import ProviderError, ReauthRequired
-from integrations.sync.engine import calendar_sync, error_text
+from integrations.providers.base import ProviderError
+from integrations.services.clients import connection_client
+from integrations.sync.engine import calendar_sync
 from integrations.sync.locks import calendar_sync_lock
 
 logger = logging.getLogger(__name__)
@@ -279,21 +279,14 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
 
 
 def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat) -> SyncRun:
-    client = client_for(calendar.connection)
-    try:
-        return calendar_sync(
-            calendar=calendar,
-            client=client,
-            trigger=trigger,
-            full=trigger in FULL_TRIGGERS,
-            heartbeat=heartbeat,
-        )
-    except ReauthRequired as exc:
-        # Also stops the connection's channels; the client may have done it already (idempotent).
-        from integrations.services.connections import connection_reauth_required_mark
-
-        connection_reauth_required_mark(connection=calendar.connection, message=error_text(exc))
-        raise
+    # A ReauthRequired marks the connection on its way out of the client (services.clients).
+    return calendar_sync(
+        calendar=calendar,
+        client=connection_client(calendar.connection),
+        trigger=trigger,
+        full=trigger in FULL_TRIGGERS,
+        heartbeat=heartbeat,
+    )
 
 
 def calendars_due_for_periodic_sync() -> list[int]:

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import CalendarConnection
-from integrations.providers import client_for
+from integrations.services.clients import connection_client as client_for
 from integrations.providers.base import (
     CursorExpired,
     EventStatus,

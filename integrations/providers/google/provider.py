@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from integrations.providers.base import AuthKind
+
 if TYPE_CHECKING:
     from integrations.models import CalendarConnection
+    from integrations.providers.base import TokensSaved
     from integrations.providers.google.client import GoogleCalendarClient
 
 CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
@@ -27,6 +30,9 @@ CALENDAR_FULL = "https://www.googleapis.com/auth/calendar"
 class GoogleProvider:
     key = "google"
     name = "Google Calendar"
+    auth = AuthKind.OAUTH
+    push = True
+    required_settings = ("GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET")
     # One read-only scope covers everything we call: calendarList.list (the account email
     # is the primary calendar's id), events.list, events.watch and channels.stop. Long
     # form, so oauthlib never sees an alias expanded in the token response.
@@ -71,16 +77,14 @@ class GoogleProvider:
     @classmethod
     def missing_configuration(cls) -> list[str]:
         """Names of the settings that must be set before anyone can connect."""
-        return [
-            name for name in ("GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET") if not getattr(settings, name, "")
-        ]
+        return [name for name in cls.required_settings if not getattr(settings, name, "")]
 
     @classmethod
     def grants_calendar_read(cls, granted: set[str] | frozenset[str]) -> bool:
         return any(required <= granted for required in cls.sufficient_scope_sets)
 
     @classmethod
-    def client(cls, connection: CalendarConnection) -> GoogleCalendarClient:
+    def client(cls, connection: CalendarConnection, *, on_tokens: TokensSaved | None = None) -> GoogleCalendarClient:
         from integrations.providers.google.client import GoogleCalendarClient
 
-        return GoogleCalendarClient(connection)
+        return GoogleCalendarClient(connection, on_tokens)
