@@ -128,6 +128,7 @@ _COPY_FIELDS = (
     "end",
     "all_day",
     "note",
+    "reason",
     "created_at",
     "updated_at",
 )
@@ -151,7 +152,7 @@ def _insert(blocks: list[BlockedTime]) -> None:
         for block in blocks:
             copy.write_row(
                 (block.merchant_id, block.calendar_id, block.external_key, block.source, block.start,
-                 block.end, block.all_day, block.note, now, now)
+                 block.end, block.all_day, block.note, block.reason, now, now)
             )  # fmt: skip
 
 

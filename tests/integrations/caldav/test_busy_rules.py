@@ -106,7 +106,9 @@ def email_user(radicale_server, caldav_faults) -> CalDAVUser:
     """A user whose login is an email address: their own ATTENDEE line is recognised by it."""
     name, password = radicale_server.user_add(name=f"me-{uuid.uuid4().hex[:8]}@example.com")
     url = radicale_server.calendar_create(name, "work", "Work")
-    return CalDAVUser(radicale_server, caldav_faults, name, password, url.replace(radicale_server.url, caldav_faults.url))
+    return CalDAVUser(
+        radicale_server, caldav_faults, name, password, url.replace(radicale_server.url, caldav_faults.url)
+    )
 
 
 def _meeting(uid: str, day: int, **props) -> str:

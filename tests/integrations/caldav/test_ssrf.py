@@ -73,7 +73,9 @@ def test_public_addresses_are_allowed(address):
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"])
 def test_loopback_servers_are_refused_without_a_connection(private_refused, listener, merchant, host):
     with pytest.raises(ApplicationError) as caught:
-        caldav_connection_create(merchant=merchant, server=f"https://{host}:{listener.port}/", username="a", password="b")
+        caldav_connection_create(
+            merchant=merchant, server=f"https://{host}:{listener.port}/", username="a", password="b"
+        )
     assert caught.value.code == "address_not_allowed"
     assert listener.connections() == 0
 
@@ -114,7 +116,10 @@ def test_a_redirect_target_is_checked_again(settings, listener, merchant):
     try:
         with pytest.raises(ApplicationError) as caught:
             caldav_connection_create(
-                merchant=merchant, server=f"http://127.0.0.1:{server.server_address[1]}/dav/", username="a", password="b"
+                merchant=merchant,
+                server=f"http://127.0.0.1:{server.server_address[1]}/dav/",
+                username="a",
+                password="b",
             )
     finally:
         server.shutdown()

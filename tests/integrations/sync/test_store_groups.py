@@ -47,7 +47,9 @@ def test_a_group_with_no_events_loses_all_its_blocks(calendar):
 
 def test_a_group_whose_occurrence_is_no_longer_busy_loses_it(calendar):
     blocked_times_apply(calendar=calendar, blocks={"/c/a.ics#1": interval(0), "/c/a.ics#2": interval(1)})
-    blocked_times_apply(calendar=calendar, blocks={"/c/a.ics#1": None, "/c/a.ics#2": interval(1)}, replaced_groups=["/c/a.ics"])
+    blocked_times_apply(
+        calendar=calendar, blocks={"/c/a.ics#1": None, "/c/a.ics#2": interval(1)}, replaced_groups=["/c/a.ics"]
+    )
     assert keys(calendar) == {"/c/a.ics#2"}
 
 
