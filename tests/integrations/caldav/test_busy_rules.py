@@ -12,9 +12,9 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from integrations.emulators.caldav.pytest_plugin import CalDAVUser
 from integrations.models import CalDAVObject
 from scheduling.models import BlockedTime
-from integrations.emulators.caldav.pytest_plugin import CalDAVUser
 from tests.integrations.caldav.conftest import BERLIN_TZ, at, ics, vevent
 
 pytestmark = pytest.mark.django_db

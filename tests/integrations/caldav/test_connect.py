@@ -134,7 +134,10 @@ def test_an_unknown_host_is_server_unreachable(merchant):
     assert error.code == "server_unreachable"
 
 
-@pytest.mark.parametrize("server", ["", "caldav.example.com", "ftp://example.com/", "https://", "https://user:pw@example.com/", "http://[::1"])  # fmt: skip
+@pytest.mark.parametrize(
+    "server",
+    ["", "caldav.example.com", "ftp://example.com/", "https://", "https://user:pw@example.com/", "http://[::1"],
+)
 def test_malformed_servers_are_invalid_url(merchant, server):
     assert refusal(merchant, server=server, username="a", password="b").code == "invalid_url"
 

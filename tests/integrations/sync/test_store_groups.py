@@ -30,8 +30,13 @@ def keys(calendar) -> set[str]:
 def test_a_replaced_group_keeps_only_the_listed_occurrences(calendar):
     blocked_times_apply(
         calendar=calendar,
-        blocks={"/c/a.ics#1": interval(0), "/c/a.ics#2": interval(1), "/c/a.ics.bak#1": interval(2), "/c/b.ics#1": interval(3)},
-    )  # fmt: skip
+        blocks={
+            "/c/a.ics#1": interval(0),
+            "/c/a.ics#2": interval(1),
+            "/c/a.ics.bak#1": interval(2),
+            "/c/b.ics#1": interval(3),
+        },
+    )
     counts = blocked_times_apply(calendar=calendar, blocks={"/c/a.ics#2": interval(5)}, replaced_groups=["/c/a.ics"])
     # "#1" of a.ics went; a.ics.bak shares the prefix but not the separator, b.ics is another group.
     assert keys(calendar) == {"/c/a.ics#2", "/c/a.ics.bak#1", "/c/b.ics#1"}
