@@ -100,6 +100,10 @@ class RadicaleServer:
         self._write_users()
         return name, password
 
+    def users(self) -> dict[str, str]:
+        """Every user's password (the secret scan of the test suite looks for them in logs)."""
+        return dict(self._users)
+
     def user_password_set(self, name: str, password: str) -> None:
         self._users[name] = password
         self._write_users()

@@ -160,3 +160,37 @@ def test_a_401_means_reauth_required_and_a_new_password_fixes_it(
     assert connection.status == CalendarConnection.Status.ACTIVE
     assert connection.access_token == "revoked-and-renewed"
     assert len(connected.blocks()) == 2  # synced again with the new password
+
+
+def test_an_answer_over_the_size_limit_fails_the_request(caldav_connect, caldav_user, settings):
+    from integrations.providers.caldav.http import ResponseTooLarge
+
+    connected = caldav_connect()
+    settings.CALDAV_MAX_RESPONSE_BYTES = 4096
+    caldav_user.proxy.fail(207, method="PROPFIND", body=b"<x>" + b" " * 10_000 + b"</x>")
+    with pytest.raises(ResponseTooLarge):
+        connected.sync()
+
+
+def test_a_server_that_never_answers_times_out(caldav_connect, settings):
+    import socket
+
+    connected = caldav_connect()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts the connection (backlog), never reads or answers
+    port = silent.getsockname()[1]
+    settings.CALDAV_REQUEST_TIMEOUT_SECONDS = 0.3
+    connection = connected.connection
+    connection.server_url = f"http://127.0.0.1:{port}/u/"
+    connection.save(update_fields=["server_url"])
+    calendar = connected.calendar
+    calendar.external_id = f"http://127.0.0.1:{port}/u/work/"
+    calendar.save(update_fields=["external_id"])
+    try:
+        from integrations.providers.caldav.http import ServerUnreachable
+
+        with pytest.raises(ServerUnreachable):
+            connected.sync()
+    finally:
+        silent.close()
