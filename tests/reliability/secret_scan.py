@@ -14,7 +14,8 @@ Registered for the whole suite (``pytest_plugins`` in ``tests/conftest.py``). Fo
 At teardown every kept text is searched for every secret, raw and URL-encoded: the access
 and refresh tokens, authorization codes and channel tokens the Google emulator issued in
 that test, the CalDAV passwords of the test Radicale's users, the ``FIELD_ENCRYPTION_KEYS``,
-``SECRET_KEY`` and the OAuth client secret. A hit fails the test, naming where the secret was seen (never printing it). The totals go to the
+``SECRET_KEY`` and the OAuth client secret. A hit fails the test, naming where the secret
+was seen (never printing it). The totals go to the
 reliability figures (``tests/reliability/figures.py``).
 """
 
