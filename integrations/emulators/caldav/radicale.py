@@ -55,8 +55,8 @@ class RadicaleServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def start(self, timeout: float = 20.0) -> None:
-        self.port = free_port()
+    def start(self, timeout: float = 20.0, *, port: int | None = None) -> None:
+        self.port = port or free_port()
         config = self.folder / "config"
         storage = self.folder / "collections"
         config.write_text(CONFIG.format(port=self.port, htpasswd=self.htpasswd, storage=storage))
