@@ -10,7 +10,9 @@ What Radicale cannot do, injected here:
   ``page_size`` responses with a 507 response for the collection and a continuation token
   (RFC 6578 §3.6), as Google's CalDAV does at ~230 events;
 - ``partition_host``: the ``calendar-home-set`` href becomes an absolute URL on another host
-  name (``localhost`` for ``127.0.0.1``), as iCloud's ``pNN-caldav.icloud.com`` partition hosts.
+  name (``localhost`` for ``127.0.0.1``), as iCloud's ``pNN-caldav.icloud.com`` partition hosts;
+- ``schedule_default``: RFC 6638 scheduling as far as discovery goes (Radicale has none): the
+  principal gets a ``schedule-inbox-URL`` whose ``schedule-default-calendar-URL`` is this path.
 
 ``requests`` records every request that reached the proxy (faulted ones too), so a test
 can prove "one request when nothing changed".
@@ -27,6 +29,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 DAV = "{DAV:}"
+CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 TRUNCATED_PREFIX = "urn:x-proxy:truncated:"
 _HOME_HREF = re.compile(r"(<(?:\w+:)?calendar-home-set[^>]*>\s*<(?:\w+:)?href>)(/[^<]*)")
 
@@ -64,6 +67,7 @@ class FaultProxy:
         self.upstream_host, self.upstream_port = parts.hostname, parts.port
         self.requests: list[Recorded] = []
         self.partition_host: str | None = None
+        self.schedule_default: str | None = None
         self._faults: list[Fault] = []
         self._expired_status: int | None = None
         self._truncate: int | None = None
@@ -102,6 +106,7 @@ class FaultProxy:
             self._expired_status = None
             self._truncate = None
             self.partition_host = None
+            self.schedule_default = None
 
     # --- control ------------------------------------------------------------------------
 
@@ -136,6 +141,8 @@ class FaultProxy:
         fault = self._fault_for(method, path, body)
         if fault is not None:
             return fault.status, fault.headers, fault.body
+        if self.schedule_default and method == "PROPFIND" and path == INBOX_PATH:
+            return 207, {"Content-Type": "application/xml; charset=utf-8"}, _inbox(self.schedule_default)
         sync = method == "REPORT" and b"sync-collection" in body
         if sync and self._expired_status and _request_token(body):
             error = b'<?xml version="1.0"?><D:error xmlns:D="DAV:"><D:valid-sync-token/></D:error>'
@@ -146,6 +153,8 @@ class FaultProxy:
         if self.partition_host and method == "PROPFIND" and b"calendar-home-set" in out_body:
             origin = f"http://{self.partition_host}:{self.port}"
             out_body = _HOME_HREF.sub(lambda m: m.group(1) + origin + m.group(2), out_body.decode()).encode()
+        if self.schedule_default and method == "PROPFIND" and b"schedule-inbox-URL" in body and status == 207:
+            out_body = _with_inbox(out_body)
         return status, out_headers, out_body
 
     def _forward(self, method, path, headers, body) -> tuple[int, dict, bytes]:
@@ -190,6 +199,31 @@ class FaultProxy:
         else:
             ET.SubElement(out, f"{DAV}sync-token").text = new_token.text if new_token is not None else ""
         return 207, {"Content-Type": "application/xml; charset=utf-8"}, ET.tostring(out, xml_declaration=True)
+
+
+INBOX_PATH = "/x-proxy-inbox/"
+
+
+def _inbox(default_path: str) -> bytes:
+    root = ET.Element(f"{DAV}multistatus")
+    response = ET.SubElement(root, f"{DAV}response")
+    ET.SubElement(response, f"{DAV}href").text = INBOX_PATH
+    propstat = ET.SubElement(response, f"{DAV}propstat")
+    prop = ET.SubElement(propstat, f"{DAV}prop")
+    default = ET.SubElement(prop, f"{CALDAV}schedule-default-calendar-URL")
+    ET.SubElement(default, f"{DAV}href").text = default_path
+    ET.SubElement(propstat, f"{DAV}status").text = "HTTP/1.1 200 OK"
+    return ET.tostring(root, xml_declaration=True)
+
+
+def _with_inbox(body: bytes) -> bytes:
+    root = ET.fromstring(body)
+    for propstat in root.iter(f"{DAV}propstat"):
+        if "200" in (propstat.findtext(f"{DAV}status") or ""):
+            inbox = ET.SubElement(propstat.find(f"{DAV}prop"), f"{CALDAV}schedule-inbox-URL")
+            ET.SubElement(inbox, f"{DAV}href").text = INBOX_PATH
+            break
+    return ET.tostring(root, xml_declaration=True)
 
 
 def _request_token(body: bytes) -> str:

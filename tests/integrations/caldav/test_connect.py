@@ -159,3 +159,13 @@ def test_reconnecting_the_same_account_keeps_one_connection(caldav_connect):
     second = caldav_connect()
     assert first.connection.pk == second.connection.pk
     assert ExternalCalendar.objects.filter(connection=first.connection).count() == 1
+
+
+def test_the_servers_default_calendar_is_selected(caldav_connect, caldav_user):
+    """schedule-default-calendar-URL (RFC 6638) wins over the server's order where it names one."""
+    home = caldav_user.calendar_create("home", "Home")
+    caldav_user.proxy.schedule_default = f"/{caldav_user.name}/home/"
+    connected = caldav_connect()
+    selected = connected.connection.calendars.filter(selected=True)
+    assert [c.external_id for c in selected] == [home]
+    assert connected.connection.calendars.get(external_id=home).primary
