@@ -29,7 +29,15 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urljoin, urlsplit
 
 from integrations.models import CalDAVObject, CalendarConnection, ExternalCalendar
-from integrations.providers.base import CursorExpired, EventPage, NotFound, RemoteCalendar, TransientError
+from integrations.providers.base import (
+    ChannelInfo,
+    CursorExpired,
+    EventPage,
+    InvalidRequest,
+    NotFound,
+    RemoteCalendar,
+    TransientError,
+)
 from integrations.providers.caldav import xml
 from integrations.providers.caldav.discovery import calendars_list, same_url
 from integrations.providers.caldav.events import UnreadableCalendar, occurrences, own_addresses, timing_only
@@ -152,6 +160,21 @@ class CalDAVCalendarClient:
                 yield page
                 page = EventPage()
         yield page
+
+    # --- push and revocation: CalDAV has neither (Provider.push is False) -------------------
+
+    def watch(self, calendar_id: str, *, address: str, channel_id: str, token: str) -> ChannelInfo:
+        raise InvalidRequest("CalDAV servers do not notify third parties: calendars are polled")
+
+    def renew_channel(self, *, channel_id: str, resource_id: str) -> ChannelInfo | None:
+        return None
+
+    def stop_channel(self, *, channel_id: str, resource_id: str) -> None:
+        return None
+
+    def revoke(self) -> None:
+        """Nothing to revoke at the server: the merchant revokes the (app-specific) password there."""
+        return None
 
     # --- requests -------------------------------------------------------------------------
 

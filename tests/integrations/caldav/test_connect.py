@@ -169,3 +169,28 @@ def test_the_servers_default_calendar_is_selected(caldav_connect, caldav_user):
     selected = connected.connection.calendars.filter(selected=True)
     assert [c.external_id for c in selected] == [home]
     assert connected.connection.calendars.get(external_id=home).primary
+
+
+def test_disconnect_sends_nothing_and_forgets_the_password_and_stored_objects(caldav_connect, caldav_user):
+    from integrations.models import CalDAVObject
+    from integrations.services.connections import connection_disconnect
+
+    caldav_user.put("one", ics(vevent(DTSTART="20270301T090000Z", DTEND="20270301T100000Z")))
+    connected = caldav_connect()
+    assert CalDAVObject.objects.count() == 1
+    caldav_user.proxy.reset()
+    connection = CalendarConnection.objects.get(pk=connected.connection.pk)
+    connection_disconnect(connection=connection, delete_blocked_times=True)
+    assert caldav_user.proxy.count() == 0  # nothing to revoke at a CalDAV server
+    connection.refresh_from_db()
+    assert connection.status == CalendarConnection.Status.DISCONNECTED
+    assert connection.access_token is None
+    assert CalDAVObject.objects.count() == 0
+    # Another merchant may connect the account now.
+    other = MerchantFactory()
+    assert (
+        caldav_connection_create(
+            merchant=other, server=caldav_user.base_url, username=caldav_user.name, password=caldav_user.password
+        ).provider
+        == "caldav"
+    )
