@@ -125,7 +125,10 @@ def _text(component, name: str) -> str:
     return str(value).strip().upper() if value is not None else ""
 
 
-def occurrence_event(component, *, group: str, own: frozenset[str], zone: ZoneInfo) -> RemoteEvent | None:
+def occurrence_event(
+    component, *, group: str, own: frozenset[str], zone: ZoneInfo, original: dt.date | dt.datetime | None = None
+) -> RemoteEvent | None:
+    """One expanded occurrence; ``original``: its original start when RECURRENCE-ID does not say it."""
     start = component.get("DTSTART")
     if start is None:
         return None
@@ -138,7 +141,7 @@ def occurrence_event(component, *, group: str, own: frozenset[str], zone: ZoneIn
     else:
         end = start + dt.timedelta(days=1) if not isinstance(start, dt.datetime) else start
     rid = component.get("RECURRENCE-ID")
-    suffix = recurrence_key(rid.dt if rid is not None else start, zone)
+    suffix = recurrence_key(original or (rid.dt if rid is not None else start), zone)
     status = {"CANCELLED": EventStatus.CANCELLED, "TENTATIVE": EventStatus.TENTATIVE}.get(
         _text(component, "STATUS"), EventStatus.CONFIRMED
     )
@@ -162,6 +165,21 @@ def occurrence_event(component, *, group: str, own: frozenset[str], zone: ZoneIn
     return RemoteEvent(start=_instant(start, zone), end=_instant(end, zone), **common)
 
 
+def _moment(value: dt.date | dt.datetime, zone: ZoneInfo) -> dt.date | dt.datetime:
+    return _instant(value, zone) if isinstance(value, dt.datetime) else value
+
+
+def _shift(component, zone: ZoneInfo) -> dt.timedelta | None:
+    """How far a THISANDFUTURE override moved its instances (start minus RECURRENCE-ID)."""
+    rid = component.get("RECURRENCE-ID")
+    if rid is None or str(rid.params.get("RANGE", "")).upper() != "THISANDFUTURE":
+        return None
+    start, original = _moment(component["DTSTART"].dt, zone), _moment(rid.dt, zone)
+    if isinstance(start, dt.datetime) != isinstance(original, dt.datetime):
+        return None
+    return start - original
+
+
 def occurrences(
     data: str | bytes,
     *,
@@ -175,11 +193,21 @@ def occurrences(
     calendar = parse(data)
     query = recurring_ical_events.of(calendar, components=["VEVENT"], skip_bad_series=True)
     events: dict[str, RemoteEvent] = {}
+    shifts: dict[str, dt.timedelta] = {}
     try:
         for component in query.between(window_start - MARGIN, window_end + MARGIN):
             event = occurrence_event(component, group=group, own=own, zone=zone)
-            if event is not None:
-                events[event.id] = event
+            if event is None:
+                continue
+            shift = _shift(component, zone)
+            if event.id in events and event.id in shifts:
+                # RANGE=THISANDFUTURE: the library repeats the override's RECURRENCE-ID on every
+                # later instance; each one's original start is its start minus the override's shift.
+                original = _moment(component["DTSTART"].dt, zone) - shifts[event.id]
+                event = occurrence_event(component, group=group, own=own, zone=zone, original=original)
+            elif shift is not None:
+                shifts[event.id] = shift
+            events[event.id] = event
     except (ValueError, TypeError, KeyError) as exc:
         raise UnreadableCalendar(f"the object's recurrence cannot be expanded: {type(exc).__name__}") from exc
     return list(events.values())

@@ -194,3 +194,65 @@ def test_a_server_that_never_answers_times_out(caldav_connect, settings):
             connected.sync()
     finally:
         silent.close()
+
+
+def test_an_instance_moved_later_moves_its_block_in_place(caldav_connect, caldav_user):
+    from scheduling.models import BlockedTime
+
+    series = vevent("m", DTSTART="20270301T090000Z", DTEND="20270301T100000Z", RRULE="FREQ=DAILY;COUNT=3")
+    caldav_user.put("m", ics(series))
+    connected = caldav_connect()
+    before = dict(BlockedTime.objects.filter(calendar=connected.calendar).values_list("external_key", "pk"))
+    moved = vevent("m", RECURRENCE_ID="20270302T090000Z", DTSTART="20270302T150000Z", DTEND="20270302T160000Z")
+    caldav_user.put("m", ics(series, moved))
+    connected.sync()
+    assert connected.blocks() == [
+        (at("2027-03-01T09:00Z"), at("2027-03-01T10:00Z")),
+        (at("2027-03-02T15:00Z"), at("2027-03-02T16:00Z")),
+        (at("2027-03-03T09:00Z"), at("2027-03-03T10:00Z")),
+    ]
+    after = dict(BlockedTime.objects.filter(calendar=connected.calendar).values_list("external_key", "pk"))
+    assert after == before  # same keys (RECURRENCE-ID), the moved one updated in place
+
+
+def test_rdates_and_this_and_future_overrides(caldav_connect, caldav_user):
+    master = vevent(
+        "r", DTSTART="20270301T090000Z", DTEND="20270301T100000Z", RRULE="FREQ=WEEKLY;COUNT=4",
+        RDATE="20270303T120000Z",
+    )  # fmt: skip
+    future = vevent(
+        "r", RECURRENCE_ID=";RANGE=THISANDFUTURE:20270315T090000Z", DTSTART="20270315T110000Z",
+        DTEND="20270315T120000Z",
+    )  # fmt: skip
+    caldav_user.put("r", ics(master, future))
+    connected = caldav_connect()
+    assert [start for start, _ in connected.blocks()] == [
+        at("2027-03-01T09:00Z"),
+        at("2027-03-03T12:00Z"),  # the RDATE
+        at("2027-03-08T09:00Z"),
+        at("2027-03-15T11:00Z"),  # this and all later ones two hours later
+        at("2027-03-22T11:00Z"),
+    ]
+    from scheduling.models import BlockedTime
+
+    suffixes = sorted(k.split("#")[1] for k in BlockedTime.objects.values_list("external_key", flat=True))
+    # Keyed by each instance's original start, also past a THISANDFUTURE override.
+    assert suffixes == [
+        "20270301T090000Z",
+        "20270303T120000Z",
+        "20270308T090000Z",
+        "20270315T090000Z",
+        "20270322T090000Z",
+    ]
+
+
+def test_list_calendars_reads_the_stored_home(caldav_connect, caldav_user):
+    from integrations.providers import client_for
+
+    connected = caldav_connect()
+    caldav_user.calendar_create("home", "Home")
+    calendars = client_for(connected.connection).list_calendars()
+    assert [(c.id, c.summary) for c in calendars] == [
+        (caldav_user.calendar_url, "Work"),
+        (f"{caldav_user.base_url}{caldav_user.name}/home/", "Home"),
+    ]
