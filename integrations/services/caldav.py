@@ -130,7 +130,7 @@ def caldav_password_replace(*, connection: CalendarConnection, password: str) ->
         raise ApplicationError("CalDAV is not connected.", code="not_connected", status_code=409)
     if not password:
         raise ApplicationError("A password is needed.", code="invalid_credentials", status_code=400)
-    session = DAVSession(connection.account_email, password, origin=urlsplit(connection.server_url).hostname)
+    session = DAVSession(connection.account_email, password, hosts={urlsplit(connection.server_url).hostname or ""})
     try:
         calendars_list(session, connection.server_url)
     except ReauthRequired as exc:

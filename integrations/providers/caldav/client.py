@@ -92,7 +92,9 @@ class CalDAVCalendarClient:
     def __init__(self, connection: CalendarConnection):
         self.connection = connection
         self.session = DAVSession(
-            connection.account_email, connection.access_token or "", origin=urlsplit(connection.server_url).hostname
+            connection.account_email,
+            connection.access_token or "",
+            hosts={urlsplit(connection.server_url).hostname or ""},
         )
         addresses = connection.calendar_user_addresses.splitlines()
         self.own = own_addresses(addresses, connection.account_email)

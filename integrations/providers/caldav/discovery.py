@@ -74,7 +74,7 @@ def discover(*, server: str, username: str, password: str) -> Account:
     icloud = (server or "").strip().lower() == ICLOUD
     base = server_url(server)
     url_check(base)
-    session = DAVSession(username, password, origin=urlsplit(base).hostname)
+    session = DAVSession(username, password, hosts={urlsplit(base).hostname or ""})
     try:
         principal = _principal(session, base)
         account = _principal_details(session, principal)
@@ -122,8 +122,8 @@ def _principal_details(session: DAVSession, principal: str) -> Account:
         raise NotCalDAV("The server names no calendar home for this account.")
     account = Account(principal_url=principal, home_url=urljoin(answer.url, homes[0]), addresses=addresses)
     # The account's own answer names the host its calendars live on (iCloud: a partition
-    # host): credentials go there from now on. Redirects elsewhere still get none.
-    session.origin = urlsplit(account.home_url).hostname
+    # host): credentials go there too. Hosts a redirect points at get none.
+    session.hosts.add(urlsplit(account.home_url).hostname or "")
     if inboxes:
         account.default_calendar_url = _default_calendar(session, urljoin(answer.url, inboxes[0]))
     return account

@@ -15,8 +15,9 @@ need are short XML bodies, so this module sends them itself:
 - the connection (``http.client`` with ``connect`` overridden) opens a socket to the checked
   address; TLS still verifies the certificate against the *host name* (SNI + hostname check);
 - redirects are followed by hand (at most ``MAX_REDIRECTS``), each target checked again;
-  https -> http downgrades are refused; credentials go only to the same host or a sibling
-  host of the same parent domain (iCloud's ``pNN-caldav.icloud.com``);
+  https -> http downgrades are refused; credentials go only to the account's hosts (the one
+  given, and the calendar home's host that discovery found, e.g. iCloud's
+  ``pNN-caldav.icloud.com``), never to a host a redirect points at;
 - every request has a socket timeout and an overall deadline
   (``CALDAV_REQUEST_TIMEOUT_SECONDS``) and a response size limit (``CALDAV_MAX_RESPONSE_BYTES``).
 
@@ -34,7 +35,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from django.conf import settings
 
@@ -44,6 +45,7 @@ MAX_REDIRECTS = 5
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "merchant-calendar-sync/1 (CalDAV)"
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~?"  # already-encoded hrefs stay as they are
 
 
 class AddressNotAllowed(ProviderError):
@@ -110,10 +112,14 @@ def url_check(url: str) -> tuple[str, str, int, str]:
         raise InvalidURL("the server must be an https:// URL (plain http is refused)")
     if parts.username or parts.password:
         raise InvalidURL("put the user name and password in their own fields, not in the URL")
-    path = parts.path or "/"
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise InvalidURL("the server name is not a valid host name") from exc
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:
-        path += "?" + parts.query
-    return scheme, parts.hostname, port or (443 if scheme == "https" else 80), path
+        path += "?" + quote(parts.query, safe=_PATH_SAFE)
+    return scheme, host, port or (443 if scheme == "https" else 80), path
 
 
 def resolve_checked(host: str, port: int) -> list[str]:
@@ -172,11 +178,11 @@ class Answer:
         return self.headers.get(name.lower(), "")
 
 
-def _same_site(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    parent_a, parent_b = a.split(".")[-2:], b.split(".")[-2:]
-    return len(parent_a) == 2 and parent_a == parent_b
+def _idna(host: str) -> str:
+    try:
+        return host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return host.lower()
 
 
 class CalDAVHttp:
@@ -187,15 +193,22 @@ class CalDAVHttp:
         self._authorization = f"Basic {token}"
 
     def request(
-        self, method: str, url: str, *, body: bytes | None = None, depth: str | None = None, origin: str | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        depth: str | None = None,
+        trusted_hosts: frozenset[str] | set[str] = frozenset(),
     ) -> Answer:
+        """One exchange; credentials go only to ``trusted_hosts`` (default: the URL's own host)."""
         timeout = float(settings.CALDAV_REQUEST_TIMEOUT_SECONDS)
         deadline = time.monotonic() + timeout
-        first_host = origin or urlsplit(url).hostname
+        trusted = {_idna(h) for h in trusted_hosts if h} or {_idna(urlsplit(url).hostname or "")}
         for _ in range(MAX_REDIRECTS + 1):
             scheme, host, port, path = url_check(url)
             headers = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"}
-            if _same_site(host.lower(), (first_host or "").lower()):
+            if host.lower() in trusted:
                 headers["Authorization"] = self._authorization
             if body is not None:
                 headers["Content-Type"] = "application/xml; charset=utf-8"

@@ -66,9 +66,9 @@ def error_for(answer: Answer, what: str) -> ProviderError:
 
 
 class DAVSession:
-    def __init__(self, username: str, password: str, *, origin: str | None = None):
+    def __init__(self, username: str, password: str, *, hosts: set[str] | None = None):
         self.http = CalDAVHttp(username, password)
-        self.origin = origin  # the host the account was given on (credentials go to its site only)
+        self.hosts = set(hosts or ())  # the account's hosts: credentials go there only
 
     def call(
         self,
@@ -83,7 +83,7 @@ class DAVSession:
         attempts = max(1, int(settings.CALDAV_MAX_ATTEMPTS))
         what = what or method
         for attempt in range(attempts):
-            answer = self.http.request(method, url, body=body, depth=depth, origin=self.origin)
+            answer = self.http.request(method, url, body=body, depth=depth, trusted_hosts=self.hosts)
             if answer.status in accept:
                 return answer
             error = error_for(answer, what)

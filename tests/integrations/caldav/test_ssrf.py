@@ -138,3 +138,50 @@ def test_a_stored_connection_is_checked_on_every_sync(caldav_connect, settings):
     assert type(caught.value).__name__ in ("InvalidURL", AddressNotAllowed.__name__)
     assert connected.user.proxy.count() == 0
     assert SyncRun.objects.filter(calendar=connected.calendar).first().status == SyncRun.Status.FAILED
+
+
+def test_internationalised_names_and_odd_paths_are_encoded(settings):
+    from integrations.providers.caldav.http import url_check
+
+    assert url_check("https://bücher.example/my calendars/") == (
+        "https", "xn--bcher-kva.example", 443, "/my%20calendars/"
+    )  # fmt: skip
+    assert url_check("https://dav.example/a%20b/?x=1")[3] == "/a%20b/?x=1"
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_host(caldav_user, merchant):
+    """A server the merchant named redirects to another host (the proxy, as "localhost"):
+    the request arrives there without the Authorization header."""
+    target = f"http://localhost:{caldav_user.proxy.port}/.well-known/caldav"
+    handler = type("Handler", (_Redirect,), {"target": target})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(ApplicationError) as caught:
+            caldav_connection_create(
+                merchant=merchant,
+                server=f"http://127.0.0.1:{server.server_address[1]}/dav/",
+                username=caldav_user.name,
+                password=caldav_user.password,
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert caught.value.code == "invalid_credentials"  # Radicale saw no credentials
+    assert caldav_user.proxy.requests
+    assert all("Authorization" not in r.headers for r in caldav_user.proxy.requests)
+
+
+class _Redirect(BaseHTTPRequestHandler):
+    target = ""
+
+    def log_message(self, *args):
+        pass
+
+    def _redirect(self):
+        self.send_response(307)
+        self.send_header("Location", self.target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_PROPFIND = _redirect
