@@ -11,6 +11,8 @@ What Radicale cannot do, injected here:
   (RFC 6578 §3.6), as Google's CalDAV does at ~230 events;
 - ``partition_host``: the ``calendar-home-set`` href becomes an absolute URL on another host
   name (``localhost`` for ``127.0.0.1``), as iCloud's ``pNN-caldav.icloud.com`` partition hosts;
+- ``list_collection``: ``sync-collection`` replies also list the collection itself with an
+  ETag, as iCloud does (clients must skip it);
 - ``schedule_default``: RFC 6638 scheduling as far as discovery goes (Radicale has none): the
   principal gets a ``schedule-inbox-URL`` whose ``schedule-default-calendar-URL`` is this path.
 
@@ -68,6 +70,7 @@ class FaultProxy:
         self.requests: list[Recorded] = []
         self.partition_host: str | None = None
         self.schedule_default: str | None = None
+        self.list_collection = False
         self._faults: list[Fault] = []
         self._expired_status: int | None = None
         self._truncate: int | None = None
@@ -107,6 +110,7 @@ class FaultProxy:
             self._truncate = None
             self.partition_host = None
             self.schedule_default = None
+            self.list_collection = False
 
     # --- control ------------------------------------------------------------------------
 
@@ -150,6 +154,8 @@ class FaultProxy:
         if sync and self._truncate:
             return self._truncated(path, headers, body)
         status, out_headers, out_body = self._forward(method, path, headers, body)
+        if sync and self.list_collection and status == 207:
+            out_body = _with_collection(out_body, path)
         if self.partition_host and method == "PROPFIND" and b"calendar-home-set" in out_body:
             origin = f"http://{self.partition_host}:{self.port}"
             out_body = _HOME_HREF.sub(lambda m: m.group(1) + origin + m.group(2), out_body.decode()).encode()
@@ -223,6 +229,17 @@ def _with_inbox(body: bytes) -> bytes:
             inbox = ET.SubElement(propstat.find(f"{DAV}prop"), f"{CALDAV}schedule-inbox-URL")
             ET.SubElement(inbox, f"{DAV}href").text = INBOX_PATH
             break
+    return ET.tostring(root, xml_declaration=True)
+
+
+def _with_collection(body: bytes, path: str) -> bytes:
+    root = ET.fromstring(body)
+    response = ET.Element(f"{DAV}response")
+    ET.SubElement(response, f"{DAV}href").text = path
+    propstat = ET.SubElement(response, f"{DAV}propstat")
+    ET.SubElement(ET.SubElement(propstat, f"{DAV}prop"), f"{DAV}getetag").text = '"collection-etag"'
+    ET.SubElement(propstat, f"{DAV}status").text = "HTTP/1.1 200 OK"
+    root.insert(0, response)
     return ET.tostring(root, xml_declaration=True)
 
 

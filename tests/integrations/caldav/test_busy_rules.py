@@ -182,3 +182,14 @@ def test_stored_objects_keep_timing_only(caldav_connect, email_user):
     for secret in ("Secret", "Room 1", "SUMMARY", "LOCATION", "boss@example.com", "someone@example.com", "guest@"):
         assert secret not in text
     assert "PARTSTAT=DECLINED" in text and "DTSTART" in text
+
+
+def test_a_vendor_tzid_is_read_from_its_vtimezone(caldav_connect, caldav_user):
+    """Kerio and others name zones their own way; the embedded VTIMEZONE defines them."""
+    vendor = BERLIN_TZ.replace("TZID:Europe/Berlin", "TZID:Amsterdam, Belgrade, Berlin")
+    caldav_user.put(
+        "vendor",
+        ics(vendor, vevent(DTSTART=";TZID=Amsterdam, Belgrade, Berlin:20270405T090000", DURATION="PT1H")),
+    )
+    connected = caldav_connect()
+    assert connected.blocks() == [(at("2027-04-05T07:00Z"), at("2027-04-05T08:00Z"))]

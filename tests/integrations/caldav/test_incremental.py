@@ -256,3 +256,15 @@ def test_list_calendars_reads_the_stored_home(caldav_connect, caldav_user):
         (caldav_user.calendar_url, "Work"),
         (f"{caldav_user.base_url}{caldav_user.name}/home/", "Home"),
     ]
+
+
+def test_the_collection_listed_among_its_own_changes_is_skipped(caldav_connect, caldav_user):
+    """iCloud lists the calendar collection itself (with an ETag) in sync-collection replies."""
+    caldav_user.proxy.list_collection = True
+    caldav_user.put("a", meeting(1))
+    connected = caldav_connect()
+    caldav_user.put("b", meeting(2))
+    connected.sync()
+    assert len(connected.blocks()) == 2
+    multigets = [r.body for r in caldav_user.proxy.requests if b"calendar-multiget" in r.body]
+    assert multigets and all(f"<D:href>/{caldav_user.name}/work/</D:href>".encode() not in body for body in multigets)
