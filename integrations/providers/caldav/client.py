@@ -238,6 +238,7 @@ class CalDAVCalendarClient:
         responses, _ = self._multistatus(answer.body)
         page = EventPage()
         fetched: dict[str, CalDAVObject] = {}
+        unreadable: set[str] = set()
         for response in responses:
             path = urlsplit(urljoin(answer.url, response.href)).path
             data = response.text(f"{xml.C}calendar-data")
@@ -252,13 +253,14 @@ class CalDAVCalendarClient:
                 )
             except UnreadableCalendar:
                 logger.warning("CalDAV object %s of calendar %s is unreadable; left as it was", path, calendar.pk)
+                unreadable.add(group)
                 continue
             fetched[path] = CalDAVObject(
                 calendar=calendar, href=path, etag=response.text(f"{xml.D}getetag")[:255], data=stored
             )
             page.events += events
             page.replaced_groups.append(group)
-        answered = {group_of(p) for p in fetched} | set(page.replaced_groups)
+        answered = {group_of(p) for p in fetched} | set(page.replaced_groups) | unreadable
         page.replaced_groups += sorted({group_of(h) for h in hrefs} - answered)  # not returned: gone as well
         replaced = set(page.replaced_groups)
         stale = [h for h in hrefs if group_of(h) in replaced] + list(fetched)

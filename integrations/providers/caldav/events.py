@@ -75,7 +75,13 @@ def parse(data: str | bytes) -> icalendar.Calendar:
 
 def timing_only(data: str | bytes, own: frozenset[str]) -> str:
     """The privacy-safe copy of one calendar object that we store (see the module docstring)."""
-    source = parse(data)
+    try:
+        return _timing_only(parse(data), own)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise UnreadableCalendar(f"the object cannot be read: {type(exc).__name__}") from exc
+
+
+def _timing_only(source: icalendar.Calendar, own: frozenset[str]) -> str:
     out = icalendar.Calendar()
     out.add("PRODID", "-//merchant-calendar//timing only//EN")
     out.add("VERSION", "2.0")
@@ -85,6 +91,9 @@ def timing_only(data: str | bytes, own: frozenset[str]) -> str:
         if component.name == "VTIMEZONE":
             out.add_component(component)
         elif component.name == "VEVENT":
+            for name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+                if name in component and not hasattr(component[name], "dt"):
+                    raise ValueError(f"unreadable {name}")  # icalendar keeps it as vBroken
             event = icalendar.Event()
             for name in KEPT:
                 if name in component:
@@ -208,6 +217,6 @@ def occurrences(
             elif shift is not None:
                 shifts[event.id] = shift
             events[event.id] = event
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise UnreadableCalendar(f"the object's recurrence cannot be expanded: {type(exc).__name__}") from exc
     return list(events.values())

@@ -268,3 +268,36 @@ def test_the_collection_listed_among_its_own_changes_is_skipped(caldav_connect, 
     assert len(connected.blocks()) == 2
     multigets = [r.body for r in caldav_user.proxy.requests if b"calendar-multiget" in r.body]
     assert multigets and all(f"<D:href>/{caldav_user.name}/work/</D:href>".encode() not in body for body in multigets)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "not ical at all",
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:garbage\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    ],
+)
+def test_an_unreadable_object_leaves_its_blocks_and_the_rest_syncs(caldav_connect, caldav_user, data):
+    from xml.sax.saxutils import escape
+
+    caldav_user.put("a", meeting(1, uid="a"))
+    connected = caldav_connect()
+    caldav_user.put("a", meeting(4, uid="a"))  # changed, but the server's copy comes back unreadable
+    caldav_user.put("b", meeting(2))
+    good = caldav_user.server.session(caldav_user.name).get(
+        caldav_user._direct(caldav_user.calendar_url) + "b.ics", timeout=10
+    )
+    base = f"/{caldav_user.name}/work/"
+    body = (
+        '<?xml version="1.0"?><multistatus xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        f'<response><href>{base}a.ics</href><propstat><prop><getetag>"x"</getetag>'
+        f"<C:calendar-data>{escape(data)}</C:calendar-data></prop><status>HTTP/1.1 200 OK</status>"
+        "</propstat></response>"
+        f'<response><href>{base}b.ics</href><propstat><prop><getetag>"y"</getetag>'
+        f"<C:calendar-data>{escape(good.text)}</C:calendar-data></prop><status>HTTP/1.1 200 OK</status></propstat>"
+        "</response></multistatus>"
+    ).encode()
+    caldav_user.proxy.fail(207, contains=b"calendar-multiget", body=body, headers={"Content-Type": "application/xml"})
+    run = connected.sync()[0]
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert [start.day for start, _ in connected.blocks()] == [1, 2]  # a as it was, b new
