@@ -206,6 +206,17 @@ CALENDAR_SYNC_MAX_RETRIES = env.int("CALENDAR_SYNC_MAX_RETRIES", default=5)
 CALENDAR_SYNC_RETRY_BASE_SECONDS = env.float("CALENDAR_SYNC_RETRY_BASE_SECONDS", default=30.0)
 CALENDAR_SYNC_RETRY_MAX_SECONDS = env.float("CALENDAR_SYNC_RETRY_MAX_SECONDS", default=30 * 60.0)
 
+# CalDAV (SPEC §8.2). Private addresses (loopback, RFC 1918, link-local...) are refused as
+# CalDAV servers unless this is on: tests and the demo only, never production.
+CALDAV_ALLOW_PRIVATE_ADDRESSES = env.bool("CALDAV_ALLOW_PRIVATE_ADDRESSES", default=False)
+CALDAV_POLL_MINUTES = env.int("CALDAV_POLL_MINUTES", default=5)
+CALDAV_REQUEST_TIMEOUT_SECONDS = env.float("CALDAV_REQUEST_TIMEOUT_SECONDS", default=20.0)
+CALDAV_MAX_RESPONSE_BYTES = env.int("CALDAV_MAX_RESPONSE_BYTES", default=20 * 1024 * 1024)
+CALDAV_MAX_ATTEMPTS = env.int("CALDAV_MAX_ATTEMPTS", default=3)
+CALDAV_RETRY_BASE_SECONDS = env.float("CALDAV_RETRY_BASE_SECONDS", default=0.5)
+CALDAV_RETRY_MAX_WAIT_SECONDS = env.float("CALDAV_RETRY_MAX_WAIT_SECONDS", default=10.0)
+CALDAV_ICLOUD_URL = env.str("CALDAV_ICLOUD_URL", default="https://caldav.icloud.com/")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

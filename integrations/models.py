@@ -29,6 +29,10 @@ class CalendarConnection(models.Model):
     refresh_token = EncryptedTextField(null=True, blank=True)
     token_expires_at = models.DateTimeField(null=True, blank=True)
     granted_scopes = models.TextField(blank=True)
+    # CalDAV: the calendar home found by discovery (iCloud: on the account's partition host)
+    # and the account's calendar-user addresses, one a line, to find the merchant's ATTENDEE.
+    server_url = models.CharField(max_length=1024, blank=True)
+    calendar_user_addresses = models.TextField(blank=True)
     block_tentative = models.BooleanField(default=False)
     block_all_day = models.BooleanField(default=True)
     connected_at = models.DateTimeField(null=True, blank=True)
@@ -220,3 +224,26 @@ class ConnectionIncident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.connection} ({'open' if self.resolved_at is None else 'resolved'})"
+
+
+class CalDAVObject(models.Model):
+    """A CalDAV calendar object as far as timing goes, kept so the horizon roll needs no server.
+
+    ``data`` is the object's *timing-only* iCalendar (``providers/caldav/events.timing_only``):
+    times, recurrence rules and exceptions, STATUS/TRANSP and the merchant's own PARTSTAT;
+    never a title, description, location or another attendee. ``href`` is the path the
+    server names the object by; the object's blocked times are keyed ``{path}#{recurrence}``.
+    """
+
+    calendar = models.ForeignKey(ExternalCalendar, on_delete=models.CASCADE, related_name="caldav_objects")
+    href = models.CharField(max_length=1024)
+    etag = models.CharField(max_length=255, blank=True)
+    data = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "CalDAV object"
+        constraints = [models.UniqueConstraint(fields=["calendar", "href"], name="unique_caldav_object_per_calendar")]
+
+    def __str__(self) -> str:
+        return self.href

@@ -6,12 +6,15 @@ under a key that is no longer configured must still be viewable.
 
 from __future__ import annotations
 
+import hashlib
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Min
+from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun, WatchChannel
 from integrations.providers import PROVIDERS, provider_for
@@ -208,3 +211,29 @@ def _resolved(calendar: ExternalCalendar, streak: list[SyncRun], resolved_by: Sy
         attempts=len(streak),
         resolved_at=resolved_by.finished_at or resolved_by.started_at,
     )
+
+
+# --- CalDAV polling ----------------------------------------------------------------------
+
+
+def caldav_poll_offset(calendar_id: int, interval_seconds: int) -> int:
+    """A calendar's stable place inside the poll interval (no thundering herd at :00)."""
+    digest = hashlib.sha256(f"caldav-poll:{calendar_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % interval_seconds
+
+
+def caldav_next_sync_at(*, calendar: ExternalCalendar, last_run_at: datetime | None = None) -> datetime:
+    """When a polled calendar is checked next: its first slot after its last check.
+
+    Slots are every ``CALDAV_POLL_MINUTES`` at the calendar's own offset; the last check is
+    the later of its last successful sync and ``last_run_at`` (the last run, failed or not),
+    so a failing server is not asked every minute. Never checked: now.
+    """
+    interval = max(60, int(settings.CALDAV_POLL_MINUTES) * 60)
+    checks = [t for t in (calendar.last_synced_at, last_run_at) if t is not None]
+    if not checks:
+        return timezone.now()
+    last = max(checks).timestamp()
+    offset = caldav_poll_offset(calendar.pk, interval)
+    slot = offset + (math.floor((last - offset) / interval) + 1) * interval
+    return datetime.fromtimestamp(slot, tz=UTC)

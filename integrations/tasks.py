@@ -16,6 +16,7 @@ from django.conf import settings
 
 from integrations.models import SyncRun
 from integrations.providers.base import ProviderError, TransientError
+from integrations.services import caldav as caldav_services
 from integrations.services import channels as channel_services
 from integrations.services import incidents as incident_services
 from integrations.services import sync as sync_services
@@ -108,3 +109,11 @@ def calendars_horizon_roll_task() -> None:
     """Move every calendar's window a day further: a full sync of the rolled window."""
     for calendar_id in sync_services.calendars_due_for_horizon_roll():
         sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.HORIZON)
+
+
+@shared_task
+def caldav_calendars_poll_task() -> None:
+    """CalDAV has no push: request a (coalesced) sync of every calendar whose poll slot has come.
+    The sync's first request is the cheap change check, so an unchanged calendar costs one."""
+    for calendar_id in caldav_services.caldav_calendars_due_for_poll():
+        sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.PERIODIC)

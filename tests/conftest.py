@@ -9,7 +9,11 @@ from rest_framework.test import APIClient
 
 from tests.factories import MerchantFactory
 
-pytest_plugins = ["integrations.emulators.google.pytest_plugin", "tests.reliability.secret_scan"]
+pytest_plugins = [
+    "integrations.emulators.google.pytest_plugin",
+    "integrations.emulators.caldav.pytest_plugin",
+    "tests.reliability.secret_scan",
+]
 
 PASSWORD = "correct horse battery staple"
 
