@@ -22,7 +22,7 @@ BEAT_SCHEDULE = {
     # CalDAV polling: each calendar is due every CALDAV_POLL_MINUTES at its own offset;
     # the minute tick only finds who is due (spread over the interval).
     "calendar-caldav-poll": {
-        "task": "integrations.tasks.caldav_calendars_poll_task",
+        "task": "integrations.tasks.calendars_poll_task",
         "schedule": timedelta(minutes=1),
     },
     "calendar-horizon-roll": {

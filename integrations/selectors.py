@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -41,10 +41,16 @@ def provider_pushes(provider: str) -> bool:
     return bool(description.push) and webhook_url_usable(description.webhook_url())
 
 
-def poll_interval(provider: str):
-    """How often a polled calendar is checked: the provider's own interval, else the safety net's."""
+def poll_interval(provider: str) -> timedelta | None:
+    """How often a calendar of a push-less provider is polled (its ``poll_interval``); None:
+    the provider pushes, and only the periodic safety net runs when its webhook is unusable."""
     interval = getattr(provider_for(provider), "poll_interval", None)
-    return interval() if interval is not None else settings.CALENDAR_PERIODIC_SYNC_INTERVAL
+    return interval() if interval is not None else None
+
+
+def _last_run_at(calendar: ExternalCalendar) -> datetime | None:
+    run = calendar.sync_runs.only("started_at").first()  # newest first
+    return run.started_at if run else None
 
 
 def connection_get(*, merchant: Merchant, provider: str) -> CalendarConnection | None:
@@ -97,8 +103,16 @@ def connection_status(*, merchant: Merchant, provider: str) -> ConnectionStatus:
     runs = list(SyncRun.objects.filter(calendar__connection=connection).select_related("calendar")[:RECENT_SYNC_RUNS])
     next_sync_at = None
     if not push and selected:
-        last = [c.last_synced_at for c in calendars if c.selected]
-        next_sync_at = None if None in last else min(last) + poll_interval(provider)
+        interval = poll_interval(provider)
+        if interval is not None:
+            next_sync_at = min(
+                polled_next_sync_at(calendar=c, interval=interval, last_run_at=_last_run_at(c))
+                for c in calendars
+                if c.selected
+            )
+        else:
+            last = [c.last_synced_at for c in calendars if c.selected]
+            next_sync_at = None if None in last else min(last) + settings.CALENDAR_PERIODIC_SYNC_INTERVAL
     return ConnectionStatus(
         provider=provider,
         push=push,
@@ -213,27 +227,30 @@ def _resolved(calendar: ExternalCalendar, streak: list[SyncRun], resolved_by: Sy
     )
 
 
-# --- CalDAV polling ----------------------------------------------------------------------
+# --- polling (providers without push) ------------------------------------------------------
 
 
-def caldav_poll_offset(calendar_id: int, interval_seconds: int) -> int:
+def poll_offset(calendar_id: int, interval_seconds: int) -> int:
     """A calendar's stable place inside the poll interval (no thundering herd at :00)."""
     digest = hashlib.sha256(f"caldav-poll:{calendar_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % interval_seconds
 
 
-def caldav_next_sync_at(*, calendar: ExternalCalendar, last_run_at: datetime | None = None) -> datetime:
+def polled_next_sync_at(
+    *, calendar: ExternalCalendar, interval: timedelta, last_run_at: datetime | None = None
+) -> datetime:
     """When a polled calendar is checked next: its first slot after its last check.
 
-    Slots are every ``CALDAV_POLL_MINUTES`` at the calendar's own offset; the last check is
-    the later of its last successful sync and ``last_run_at`` (the last run, failed or not),
-    so a failing server is not asked every minute. Never checked: now.
+    Slots are every ``interval`` (the provider's ``poll_interval``: ``CALDAV_POLL_MINUTES``)
+    at the calendar's own offset; the last check is the later of its last successful sync and
+    ``last_run_at`` (the last run, failed or not), so a failing server is not asked every
+    minute. Never checked: now.
     """
-    interval = max(60, int(settings.CALDAV_POLL_MINUTES) * 60)
+    interval = max(60, int(interval.total_seconds()))
     checks = [t for t in (calendar.last_synced_at, last_run_at) if t is not None]
     if not checks:
         return timezone.now()
     last = max(checks).timestamp()
-    offset = caldav_poll_offset(calendar.pk, interval)
+    offset = poll_offset(calendar.pk, interval)
     slot = offset + (math.floor((last - offset) / interval) + 1) * interval
     return datetime.fromtimestamp(slot, tz=UTC)

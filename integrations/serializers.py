@@ -80,6 +80,18 @@ class DisconnectQuery(StrictSerializer):
     delete_blocked_times = serializers.BooleanField(required=False, default=False)
 
 
+class CredentialsConnectInput(StrictSerializer):
+    """CalDAV (SPEC §8.2): ``server`` is ``"icloud"`` or the server's URL."""
+
+    server = serializers.CharField(max_length=2000)
+    username = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=1000, trim_whitespace=False, style={"input_type": "password"})
+
+
+class PasswordReplaceInput(StrictSerializer):
+    password = serializers.CharField(max_length=1000, trim_whitespace=False, style={"input_type": "password"})
+
+
 # --- outputs ---------------------------------------------------------------------------------
 
 

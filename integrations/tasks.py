@@ -16,7 +16,6 @@ from django.conf import settings
 
 from integrations.models import SyncRun
 from integrations.providers.base import ProviderError, TransientError
-from integrations.services import caldav as caldav_services
 from integrations.services import channels as channel_services
 from integrations.services import incidents as incident_services
 from integrations.services import sync as sync_services
@@ -112,8 +111,8 @@ def calendars_horizon_roll_task() -> None:
 
 
 @shared_task
-def caldav_calendars_poll_task() -> None:
-    """CalDAV has no push: request a (coalesced) sync of every calendar whose poll slot has come.
-    The sync's first request is the cheap change check, so an unchanged calendar costs one."""
-    for calendar_id in caldav_services.caldav_calendars_due_for_poll():
+def calendars_poll_task() -> None:
+    """Providers without push (CalDAV): request a (coalesced) sync of every calendar whose poll
+    slot has come. The sync's first request is the cheap change check: an unchanged calendar costs one."""
+    for calendar_id in sync_services.calendars_due_for_poll():
         sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.PERIODIC)

@@ -13,6 +13,7 @@ follows its 307 (SPEC §3). After the provider's redirect, ``?{provider}=connect
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.http import Http404
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.api import ApplicationError
 from integrations import selectors
-from integrations.api import ManualSyncThrottle
+from integrations.api import CREDENTIALS_CONNECT, PASSWORD_REPLACE, ManualSyncThrottle
 from integrations.models import KeptBlockGroup
 from integrations.providers import PROVIDERS, provider_for
 from integrations.services.connections import (
@@ -117,8 +118,20 @@ def _redirect_notice(query, provider: str, name: str) -> Notice | None:
     return None
 
 
+def _home_card(merchant, provider: str) -> str | None:
+    """Which card shows a connection when two cards share a provider (iCloud or other CalDAV)."""
+    if provider != "caldav":
+        return provider
+    connection = selectors.connection_get(merchant=merchant, provider=provider)
+    if connection is None or not connection.is_connected:
+        return None
+    host = (urlsplit(connection.server_url).hostname or "").lower()
+    return "icloud" if host == "icloud.com" or host.endswith(".icloud.com") else "caldav"
+
+
 def _cards(request, merchant) -> list[Card]:
     kept = kept_block_groups(merchant=merchant)
+    homes = {provider: _home_card(merchant, provider) for provider in PROVIDERS}
     cards, seen = [], set()
     for key, provider, name, blurb, needed in CARDS:
         if provider not in PROVIDERS:
@@ -142,9 +155,12 @@ def _cards(request, merchant) -> list[Card]:
         )
         if status.connected and provider not in seen:
             card.problems, card.history = selectors.calendar_problems(merchant=merchant, provider=provider)
-        if provider == "caldav" and status.connected and provider in seen:
+        home = homes.get(provider)
+        if status.connected and home not in (None, key):
             card.state = "elsewhere"  # one CalDAV connection: shown on the card it was made from
-        seen.add(provider)
+            card.problems, card.history = [], []
+        if home in (None, key):
+            seen.add(provider)
         cards.append(card)
     return cards
 
@@ -273,4 +289,43 @@ def kept_group_delete(request, merchant, group_id: int):
         messages.success(request, "Removed. Those times are bookable again (within business hours).")
     else:
         messages.error(request, "Those kept busy times were already removed.")
+    return redirect(PAGE)
+
+
+@require_POST
+@merchant_required
+def credentials_connect(request, merchant, provider):
+    """The CalDAV cards' form: the same service as ``POST /api/v1/merchant/integrations/caldav/calendar``."""
+    provider = _provider(provider)
+    if provider not in CREDENTIALS_CONNECT:
+        raise Http404
+    try:
+        CREDENTIALS_CONNECT[provider](
+            merchant=merchant,
+            server=request.POST.get("server", ""),
+            username=request.POST.get("username", ""),
+            password=request.POST.get("password", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, f"Not connected: {exc.message}")
+        return redirect(PAGE)
+    messages.success(
+        request, f"{_name(provider)} is connected. Busy times from the chosen calendar now block your page."
+    )
+    return redirect(PAGE)
+
+
+@require_POST
+@merchant_required
+def password_replace(request, merchant, provider):
+    provider = _provider(provider)
+    connection = selectors.connection_get(merchant=merchant, provider=provider)
+    if provider not in PASSWORD_REPLACE or connection is None:
+        raise Http404
+    try:
+        PASSWORD_REPLACE[provider](connection=connection, password=request.POST.get("password", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The new password works. Your calendars are syncing again.")
     return redirect(PAGE)

@@ -10,5 +10,7 @@ urlpatterns = [
     path("app/integrations/<str:provider>/preferences", web.preferences_update, name="integrations-preferences"),
     path("app/integrations/<str:provider>/sync", web.sync_now, name="integrations-sync"),
     path("app/integrations/<str:provider>/disconnect", web.disconnect, name="integrations-disconnect"),
+    path("app/integrations/<str:provider>/connect", web.credentials_connect, name="integrations-connect"),
+    path("app/integrations/<str:provider>/password", web.password_replace, name="integrations-password"),
     path("app/integrations/kept/<int:group_id>/delete", web.kept_group_delete, name="integrations-kept-delete"),
 ]

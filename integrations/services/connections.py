@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.api import ApplicationError
-from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
+from integrations.models import CalDAVObject, CalendarConnection, ExternalCalendar, SyncRun
 from integrations.providers import provider_for
 from integrations.providers.base import (
     GrantedTokens,
@@ -353,6 +353,8 @@ def connection_disconnect(*, connection: CalendarConnection, delete_blocked_time
         ExternalCalendar.objects.filter(connection=connection).update(
             selected=False, sync_cursor="", window_end=None, last_error="", failing_since=None
         )
+        # What a provider stored to sync without asking (CalDAV's timing-only objects) goes.
+        CalDAVObject.objects.filter(calendar__connection=connection).delete()
         connection_incidents_resolve(connection_id=connection.pk)
         CalendarConnection.objects.filter(pk=connection.pk).update(
             status=CalendarConnection.Status.DISCONNECTED,

@@ -37,11 +37,13 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisSerializer
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
+from integrations.providers import PROVIDERS
 from integrations.providers.base import ProviderError
+from integrations.selectors import poll_interval, polled_next_sync_at
 from integrations.services.clients import connection_client
 from integrations.services.incidents import calendar_failures_check, calendar_success_check
 from integrations.sync.engine import calendar_sync
@@ -347,6 +349,30 @@ def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat) 
         raise
     calendar_success_check(connection_id=calendar.connection_id)
     return run
+
+
+def calendars_due_for_poll(*, now=None) -> list[int]:
+    """Selected calendars of push-less providers (CalDAV) whose poll slot has come: each
+    calendar polls every ``poll_interval`` at its own stable offset (no thundering herd)."""
+    now = now or timezone.now()
+    due = []
+    for provider in PROVIDERS:
+        interval = poll_interval(provider)
+        if interval is None:
+            continue
+        calendars = (
+            ExternalCalendar.objects.filter(
+                selected=True, connection__provider=provider, connection__status__in=SYNCABLE_STATUSES
+            )
+            .annotate(last_run_at=Max("sync_runs__started_at"))
+            .only("pk", "last_synced_at")
+        )
+        due += [
+            c.pk
+            for c in calendars
+            if polled_next_sync_at(calendar=c, interval=interval, last_run_at=c.last_run_at) <= now
+        ]
+    return due
 
 
 def calendars_due_for_periodic_sync() -> list[int]:

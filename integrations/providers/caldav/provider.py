@@ -7,7 +7,10 @@ and a password (for iCloud an app-specific one). No push: calendars are polled e
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
+
+from django.conf import settings
 
 from integrations.providers.base import AuthKind
 
@@ -27,6 +30,10 @@ class CalDAVProvider:
     @classmethod
     def missing_configuration(cls) -> list[str]:
         return []
+
+    @classmethod
+    def poll_interval(cls) -> dt.timedelta:
+        return dt.timedelta(minutes=settings.CALDAV_POLL_MINUTES)
 
     @classmethod
     def client(cls, connection: CalendarConnection, *, on_tokens: TokensSaved | None = None) -> CalDAVCalendarClient:

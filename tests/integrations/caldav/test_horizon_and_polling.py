@@ -8,12 +8,14 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
-from integrations.selectors import caldav_next_sync_at, caldav_poll_offset
-from integrations.services.caldav import caldav_calendars_due_for_poll
-from integrations.tasks import caldav_calendars_poll_task, calendars_horizon_roll_task
+from integrations.selectors import poll_offset, polled_next_sync_at
+from integrations.services.sync import calendars_due_for_poll
+from integrations.tasks import calendars_horizon_roll_task, calendars_poll_task
 from tests.integrations.caldav.conftest import ics, vevent
 
 pytestmark = pytest.mark.django_db
+
+POLL = dt.timedelta(minutes=5)
 
 
 def _stamp(value: dt.datetime) -> str:
@@ -55,16 +57,16 @@ def test_next_sync_at_is_the_calendars_next_slot(caldav_connect, settings):
     settings.CALDAV_POLL_MINUTES = 5
     connected = caldav_connect()
     calendar = connected.calendar
-    next_at = caldav_next_sync_at(calendar=calendar)
+    next_at = polled_next_sync_at(calendar=calendar, interval=POLL)
     assert calendar.last_synced_at < next_at <= calendar.last_synced_at + dt.timedelta(minutes=5)
-    assert int(next_at.timestamp()) % 300 == caldav_poll_offset(calendar.pk, 300)
+    assert int(next_at.timestamp()) % 300 == poll_offset(calendar.pk, 300)
     # A failed run later than the last success counts as the last check.
     failed_at = calendar.last_synced_at + dt.timedelta(minutes=7)
-    assert caldav_next_sync_at(calendar=calendar, last_run_at=failed_at) > failed_at
+    assert polled_next_sync_at(calendar=calendar, interval=POLL, last_run_at=failed_at) > failed_at
 
 
 def test_poll_offsets_spread_over_the_interval():
-    offsets = [caldav_poll_offset(pk, 300) for pk in range(1, 301)]
+    offsets = [poll_offset(pk, 300) for pk in range(1, 301)]
     per_minute = [sum(1 for o in offsets if o // 60 == minute) for minute in range(5)]
     assert min(per_minute) >= 40 and max(per_minute) <= 80  # 60 each when perfectly even
 
@@ -73,15 +75,15 @@ def test_due_calendars_and_the_poll_task(caldav_connect, caldav_user, settings, 
     settings.CALDAV_POLL_MINUTES = 5
     connected = caldav_connect()
     calendar = connected.calendar
-    assert caldav_calendars_due_for_poll() == []  # just synced
+    assert calendars_due_for_poll() == []  # just synced
     past = timezone.now() - dt.timedelta(minutes=6)
     ExternalCalendar.objects.filter(pk=calendar.pk).update(last_synced_at=past)
     SyncRun.objects.filter(calendar=calendar).update(started_at=past)
     google = CalendarConnection.objects.create(merchant=merchant, provider="google", account_email="g@example.com")
     ExternalCalendar.objects.create(connection=google, external_id="g@example.com", selected=True)
-    assert caldav_calendars_due_for_poll() == [calendar.pk]  # CalDAV only, and only when due
+    assert calendars_due_for_poll() == [calendar.pk]  # CalDAV only, and only when due
 
     caldav_user.proxy.reset()
-    caldav_calendars_poll_task()
+    calendars_poll_task()
     assert caldav_user.proxy.count() == 1  # unchanged: one PROPFIND
-    assert caldav_calendars_due_for_poll() == []
+    assert calendars_due_for_poll() == []
