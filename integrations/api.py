@@ -65,7 +65,8 @@ def _merchant(request: Request) -> Merchant:
 
 
 def _status_response(merchant: Merchant, provider: str, *, http_status: int = status.HTTP_200_OK) -> Response:
-    data = serializers.ConnectionStatusOutput(selectors.connection_status(merchant=merchant, provider=provider)).data
+    status_ = selectors.connection_status(merchant=merchant, provider=provider)
+    data = serializers.ConnectionStatusOutput(status_, context={"zone": merchant.zone}).data
     return Response(data, status=http_status)
 
 
