@@ -8,7 +8,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
+from knox.models import AuthToken
 
 from config.api import ApplicationError
 from merchants.models import BusinessHours, Merchant, validate_time_zone
@@ -105,3 +107,15 @@ def merchant_create(
             "That email or slug was just taken; please try again.", code="duplicate", status_code=409
         ) from exc
     return merchant
+
+
+def api_token_create(*, user) -> tuple:
+    """A new API token for one device: ``(AuthToken row, the key)``; the key is shown once, only
+    its digest is stored. The user's expired tokens are deleted on the way."""
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    return AuthToken.objects.create(user=user)
+
+
+def api_token_revoke(*, token) -> None:
+    """Revoke one API token (the ``request.auth`` of a knox-authenticated request)."""
+    token.delete()

@@ -4,7 +4,6 @@ import os
 import uuid
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import MerchantFactory
@@ -43,10 +42,16 @@ def other_merchant(db):
     return MerchantFactory()
 
 
+def api_token_for(user) -> str:
+    """A fresh API token (django-rest-knox, as ``POST /api/v1/auth/token`` issues) for ``user``."""
+    from merchants.services import api_token_create
+
+    return api_token_create(user=user)[1]
+
+
 def api_client_for(merchant) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=merchant.user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(merchant.user)}")
     return client
 
 
