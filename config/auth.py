@@ -8,6 +8,7 @@ non-UTF-8 bytes in the header are a plain 401.
 
 import re
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from rest_framework import exceptions
 
@@ -19,3 +20,19 @@ class TokenAuthentication(KnoxTokenAuthentication):
         if not _KEY.fullmatch(token):
             raise exceptions.AuthenticationFailed("Invalid token.")
         return super().authenticate_credentials(token)
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI security scheme: the same ``tokenAuth`` as DRF's token authentication had."""
+
+    target_class = "config.auth.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'Token-based authentication with required prefix "Token" (POST /api/v1/auth/token); '
+            "tokens expire API_TOKEN_TTL_DAYS after they were issued and are revoked with DELETE /api/v1/auth/token.",
+        }

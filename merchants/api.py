@@ -39,15 +39,19 @@ class AuthTokenView(APIView):
     class AuthTokenOutputSerializer(serializers.Serializer):
         token = serializers.CharField()
 
+    def _method(self) -> str | None:
+        # Schema generation asks before any request is attached.
+        return getattr(getattr(self, "request", None), "method", None)
+
     def get_authenticators(self):
         # POST takes no credentials but the body: a browser's session cookie must not make it
         # demand a CSRF token, nor a stale token header make it fail. DELETE needs the token.
-        if self.request.method == "POST":
+        if self._method() == "POST":
             return []
         return [TokenAuthentication()]
 
     def get_permissions(self):
-        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+        return [AllowAny()] if self._method() == "POST" else [IsAuthenticated()]
 
     @extend_schema(
         operation_id="auth_token_create",
