@@ -13,7 +13,6 @@ import secrets
 import signal
 import subprocess
 import sys
-
 from pathlib import Path
 
 import requests
