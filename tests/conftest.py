@@ -18,11 +18,13 @@ def _tasks_in_process_with_a_private_cache(settings):
     """Celery tasks run eagerly and every test gets its own empty in-memory cache, even
     when REDIS_URL is set (CI): sync-pending and lock keys must not leak between tests or
     parallel runs. The real-worker test (tests/integrations/test_worker*.py) opts back in.
-    The watch endpoint's per-process memory of channel rows is emptied too (same ids, new rows)."""
+    The watch endpoint's per-process memory of channel rows is emptied too (same ids, new rows),
+    and so is its count of forged-notification log lines (config/throttled_log.py)."""
     from config.celery import app
-    from integrations.webhooks import held_channels_forget
+    from integrations.webhooks import forged_log, held_channels_forget
 
     held_channels_forget()
+    forged_log.reset()
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4()}"}
     }
