@@ -44,8 +44,12 @@ class Login:
         figures.count("login_lockout.attempts")
         client = Client(REMOTE_ADDR=address)
         if self.name == "api":
-            return client.post(self.url, {"email": email, "password": password}, content_type="application/json")
-        return client.post(self.url, {"username": email, "password": password})
+            response = client.post(self.url, {"email": email, "password": password}, content_type="application/json")
+        else:
+            response = client.post(self.url, {"username": email, "password": password})
+        outcome = "locked" if self.locked(response) else "accepted" if self.succeeded(response) else "refused"
+        figures.count(f"login_lockout.{outcome}")
+        return response
 
     def succeeded(self, response) -> bool:
         if self.name == "api":
@@ -85,11 +89,7 @@ def account(email: str):
 
 
 def guess(login: Login, email: str, address: str, times: int) -> list:
-    answers = [login.attempt(email, f"{WRONG}{i}", address) for i in range(times)]
-    for answer in answers:
-        if login.locked(answer):
-            figures.count("login_lockout.locked_answers")
-    return answers
+    return [login.attempt(email, f"{WRONG}{i}", address) for i in range(times)]
 
 
 def comparable(response) -> tuple:
