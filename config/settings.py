@@ -308,6 +308,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes logs two INFO lines per failed login besides its WARNING: keep the warning.
+        "axes": {"level": "WARNING"},
         # These libraries log request bodies, tokens and Authorization headers at DEBUG
         # (requests-oauthlib: "Obtained token ..."; googleapiclient with dump_request_response):
         # never let LOG_LEVEL=DEBUG put OAuth tokens into the logs.
