@@ -40,3 +40,20 @@ def test_the_week_view_keeps_its_layout(browser, app, merchant):
     assert visitor.evaluate("() => document.getElementById('week').style.length") > 0
     assert not visitor.js_errors, visitor.js_errors
     visitor.context.close()
+
+
+def test_the_admin_works_under_the_policy(browser, app, merchant):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(email="staff@example.com", username="staff@example.com", is_staff=True, is_superuser=True)
+    visitor = new_page(browser, app.url)
+    visitor.goto("/admin/login/")
+    visitor.get_by_label("Username").fill(staff.email)
+    visitor.get_by_label("Password").fill("correct horse battery staple")
+    visitor.get_by_role("button", name="Log in").click()
+    visitor.wait_for_url("**/admin/")
+    for path in ("/admin/merchants/merchant/", f"/admin/merchants/merchant/{merchant.pk}/change/", "/admin/axes/"):
+        visitor.goto(path)
+        expect(visitor.locator("#content")).to_be_visible()
+    assert not visitor.js_errors, visitor.js_errors
+    visitor.context.close()
