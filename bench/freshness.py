@@ -34,12 +34,12 @@ def main() -> None:
 
     with harness.bench_database(), harness.Processes() as processes:
         import requests
-        from rest_framework.authtoken.models import Token
 
         from bench.sync import movable_events
         from integrations.models import SyncRun
         from integrations.services.channels import calendar_watch_open
         from integrations.services.sync import calendar_sync_run
+        from merchants.services import api_token_create
 
         emu = harness.start_emulator(processes)
         base = harness.start_gunicorn(processes, workers=2)
@@ -50,7 +50,7 @@ def main() -> None:
         channel = calendar_watch_open(calendar_id=calendar.pk)
         assert channel is not None, "no channel: is GOOGLE_WEBHOOK_URL usable?"
         harness.start_worker(processes)
-        token = Token.objects.create(user=merchant.user).key
+        token = api_token_create(user=merchant.user)[1]
         http = requests.Session()
         http.trust_env = False  # loopback only, never a proxy
         http.headers["Authorization"] = f"Token {token}"

@@ -60,6 +60,8 @@ def configure_environment() -> None:
             "DATABASE_URL": f"{POSTGRES_URL}/{DATABASE_NAME}",
             "REDIS_URL": REDIS_URL,
             "DEBUG": "false",
+            # Plain http on loopback: no redirect to https (the other production defaults stay).
+            "SECURE_SSL_REDIRECT": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
             "SECRET_KEY": secret,
             "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()).decode(),

@@ -15,11 +15,19 @@ from rest_framework.views import exception_handler as drf_exception_handler
 class ApplicationError(Exception):
     """A business rule refused the request; rendered as ``status`` with ``code``."""
 
-    def __init__(self, message: str, *, code: str = "invalid", status_code: int = status.HTTP_400_BAD_REQUEST):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid",
+        status_code: int = status.HTTP_400_BAD_REQUEST,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.status_code = status_code
+        self.headers = headers or {}
 
 
 def _first_message(detail) -> str:
@@ -41,7 +49,7 @@ def error_response(code: str, message: str, status_code: int, headers=None) -> R
 
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return error_response(exc.code, exc.message, exc.status_code)
+        return error_response(exc.code, exc.message, exc.status_code, headers=exc.headers or None)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -20,13 +20,26 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-DEBUG = env.bool("DEBUG", default=True)
+# Production unless told otherwise: only an explicit DEBUG=true (development, `manage.py demo`,
+# the test suite's tests/settings.py) allows the development keys below.
+DEBUG = env.bool("DEBUG", default=False)
 
+# The repository's development key, and the encryption key derived from it: anyone with the
+# repository has both, so a process without DEBUG=true refuses to start on either.
 _DEV_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"
+
+
+def _derived_fernet_key(secret: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()).decode()
+
+
 SECRET_KEY = env.str("SECRET_KEY", default="")
+if not DEBUG and SECRET_KEY in ("", _DEV_SECRET_KEY):
+    raise environ.ImproperlyConfigured(
+        "SECRET_KEY must be set to a secret of your own (not the repository's development key) "
+        "when DEBUG is not true. Set DEBUG=true for development."
+    )
 if not SECRET_KEY:
-    if not DEBUG:
-        raise environ.ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
     warnings.warn("SECRET_KEY is not set: using the development key.", stacklevel=1)
     SECRET_KEY = _DEV_SECRET_KEY
 
@@ -43,7 +56,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
+    "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "merchants",
@@ -60,6 +75,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a login refused by django-axes into the lockout answer (config/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -106,8 +124,16 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "merchants.passwords.NotContainingEmailValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/app/"
@@ -125,15 +151,78 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 
 
+# HTTPS (SPEC §12): production defaults; development (DEBUG=true) serves plain http.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# A load balancer's health check may come over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+# "HEADER,value": the header (as in request.META) a trusted proxy sets on https requests; empty: none.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=["HTTP_X_FORWARDED_PROTO", "https"])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+if SECURE_PROXY_SSL_HEADER is not None and len(SECURE_PROXY_SSL_HEADER) != 2:
+    raise environ.ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must be 'HEADER,value' (or empty for none).")
+# Proxies in front of the app that append to X-Forwarded-For: the client address (login
+# lockout, throttling) is the one the last of them saw. 0: the socket's address (REMOTE_ADDR).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0 if DEBUG else 1)
+
+# Content-Security-Policy on every response (django-csp). The pages use only app.js and
+# app.css; the week view positions entries with style attributes (style-src-attr). The
+# Swagger UI (/api/v1/docs/) adds what it needs on its own view (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        # Google's consent page (or the local emulator's) is reached by a redirect after a POST.
+        "form-action": ["'self'", "https:", "http://127.0.0.1:*", "http://localhost:*"]
+        if DEBUG
+        else ["'self'", "https:"],
+    },
+}
+
+# Login lockout (django-axes, SPEC §12): LOGIN_FAILURE_LIMIT failures for one account OR from
+# one address lock further attempts (the right password too) for LOGIN_LOCKOUT_MINUTES. The
+# attempts live in the database (axes' default handler): every process shares it, with or
+# without Redis, and staff see attempts and lockouts in the admin.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts during a lockout do not extend it: it ends LOGIN_LOCKOUT_MINUTES after the limit.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "config.lockout.username"
+AXES_CLIENT_IP_CALLABLE = "config.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "email"]
+
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; one token per login
+# (device), each expiring API_TOKEN_TTL_DAYS after it was issued; DELETE /api/v1/auth/token
+# revokes the one in use.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
@@ -151,6 +240,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Email (SPEC §11): EMAIL_URL such as smtp://user:pass@host:587 (django-environ); console when unset.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Merchant calendar <noreply@localhost>")
 
 # Celery: Redis when REDIS_URL is set, otherwise tasks run eagerly in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # a hostname: kombu warns without one
@@ -170,10 +266,13 @@ CELERY_BEAT_SCHEDULE = {**INTEGRATIONS_BEAT_SCHEDULE}  # see integrations/schedu
 
 # Token encryption (Fernet, MultiFernet rotation: the first key encrypts, all decrypt).
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not DEBUG and (not FIELD_ENCRYPTION_KEYS or _derived_fernet_key(_DEV_SECRET_KEY) in FIELD_ENCRYPTION_KEYS):
+    raise environ.ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must be set to Fernet keys of your own (not one derived from the repository's "
+        "development key) when DEBUG is not true. Set DEBUG=true for development."
+    )
 if not FIELD_ENCRYPTION_KEYS:
-    if not DEBUG:
-        raise environ.ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is false.")
-    FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
+    FIELD_ENCRYPTION_KEYS = [_derived_fernet_key(SECRET_KEY)]
 
 # Google (SPEC §2). Pointing these at the local emulator is enough to run everything.
 GOOGLE_OAUTH_CLIENT_ID = env.str("GOOGLE_OAUTH_CLIENT_ID", default="")
@@ -225,6 +324,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # django-axes logs two INFO lines per failed login besides its WARNING: keep the warning.
+        "axes": {"level": "WARNING"},
         # These libraries log request bodies, tokens and Authorization headers at DEBUG
         # (requests-oauthlib: "Obtained token ..."; googleapiclient with dump_request_response):
         # never let LOG_LEVEL=DEBUG put OAuth tokens into the logs.

@@ -8,7 +8,9 @@ on. ``sync`` (the channel's first message) does nothing; ``exists``, ``not_exist
 ``update`` request an incremental sync, coalesced so a burst costs at most two syncs;
 a redelivered or late message (a number not above the channel's highest) requests nothing.
 A notification on a channel we no longer hold gets that channel stopped at Google.
-Anything else triggers nothing and is logged. Cost: one indexed query (none while the
+Anything else triggers nothing and is logged, at most one line per kind of forgery per
+``FORGED_LOG_INTERVAL_SECONDS`` with a count of the ones held back (``config/throttled_log.py``:
+a flood of forged notifications writes a bounded number of lines). Cost: one indexed query (none while the
 channel's row is in this process's memory, at most ``HELD_CHANNEL_CACHE_SECONDS`` old) and
 one Redis round trip, or four cache operations on other caches (plus queuing a task when
 none is pending).
@@ -24,9 +26,12 @@ import time
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from config.throttled_log import ThrottledLog
 from integrations.models import CalendarConnection, SyncRun, WatchChannel
 
 logger = logging.getLogger(__name__)
+FORGED_LOG_INTERVAL_SECONDS = 60.0
+forged_log = ThrottledLog(logger, interval=FORGED_LOG_INTERVAL_SECONDS)
 
 # A held channel's row is reused this long: a channel let go meanwhile (stopped, calendar
 # deselected, connection lost) requests a sync, which re-checks the calendar and does nothing,
@@ -52,18 +57,22 @@ def _notification_handle(headers) -> None:
     channel_id = headers.get("X-Goog-Channel-Id", "")[:64]
     state = headers.get("X-Goog-Resource-State", "")
     if not channel_id:
-        logger.warning("push notification without a channel id ignored")
+        forged_log.warning("no_channel_id", "push notification without a channel id ignored")
         return
     channel = _channel(channel_id)
     if channel is None:
-        logger.warning("push notification for unknown channel %r (state %r) ignored", channel_id, state[:32])
+        forged_log.warning(
+            "unknown_channel", "push notification for unknown channel %r (state %r) ignored", channel_id, state[:32]
+        )
         return
     token = headers.get("X-Goog-Channel-Token", "")
     if not hmac.compare_digest(token.encode(), (channel["token"] or "").encode()):
-        logger.warning("push notification for channel %s with a wrong token ignored", channel["pk"])
+        forged_log.warning("wrong_token", "push notification for channel %s with a wrong token ignored", channel["pk"])
         return
     if headers.get("X-Goog-Resource-Id", "") != channel["resource_id"]:
-        logger.warning("push notification for channel %s with a mismatched resource id ignored", channel["pk"])
+        forged_log.warning(
+            "wrong_resource", "push notification for channel %s with a mismatched resource id ignored", channel["pk"]
+        )
         return
     if not _held(channel):
         from integrations.tasks import watch_channel_stop_stale_task
@@ -74,7 +83,9 @@ def _notification_handle(headers) -> None:
     if state == "sync":
         return
     if state not in CHANGE_STATES:
-        logger.warning("push notification for channel %s with unknown state %r ignored", channel["pk"], state[:32])
+        forged_log.warning(
+            "unknown_state", "push notification for channel %s with unknown state %r ignored", channel["pk"], state[:32]
+        )
         return
     from integrations.services.sync import calendar_sync_request
 

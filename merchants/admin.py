@@ -6,6 +6,7 @@ first (revoking grants, stopping channels), never by a bare cascade.
 
 from django.apps import apps
 from django.contrib import admin
+from knox.models import AuthToken
 
 from integrations.services.connections import connection_disconnect
 from merchants.models import BusinessHours, Merchant
@@ -46,3 +47,29 @@ class MerchantAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         _disconnect_all(queryset)
         super().delete_queryset(request, queryset)
+
+
+# API tokens (django-rest-knox): staff see whose token, when issued and when it expires, and
+# may revoke one (delete); never the token, nor its digest. Knox's own admin would print a
+# new token in full after "add", so tokens are not added here: clients log in for one.
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "token_start", "created", "expiry"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__username"]
+    ordering = ["-created"]
+    fields = ["user", "token_start", "created", "expiry"]
+    readonly_fields = fields
+
+    @admin.display(description="token")
+    def token_start(self, obj) -> str:
+        return f"{obj.token_key[:6]}…"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

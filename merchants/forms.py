@@ -18,17 +18,29 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 
 class SignupForm(forms.Form):
+    """Step 1 of the sign-up: who, and for which business; the password comes from the emailed link."""
+
     email = forms.EmailField(
-        max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
-    )
-    password = forms.CharField(
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters, not a common password.",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        help_text="We email you a link to choose your password.",
     )
     name = forms.CharField(label="Business name", max_length=200)
     time_zone = forms.ChoiceField(
-        choices=time_zone_choices, initial="UTC", help_text="Business hours and bookings are shown in this zone."
+        choices=time_zone_choices,
+        initial="UTC",
+        help_text="Business hours and bookings are shown in this zone.",
+        widget=forms.Select(attrs={"data-browser-zone": ""}),
+    )
+
+
+class SignupPasswordForm(forms.Form):
+    """Step 2, from the emailed link: the password (checked against the email, see AUTH_PASSWORD_VALIDATORS)."""
+
+    password = forms.CharField(
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+        help_text="At least 8 characters, not a common password, not your email address.",
     )
 
 

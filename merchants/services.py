@@ -3,12 +3,20 @@
 import datetime as dt
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email, validate_slug
 from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
+from knox.models import AuthToken
 
 from config.api import ApplicationError
 from merchants.models import BusinessHours, Merchant, validate_time_zone
@@ -105,3 +113,75 @@ def merchant_create(
             "That email or slug was just taken; please try again.", code="duplicate", status_code=409
         ) from exc
     return merchant
+
+
+def api_token_create(*, user) -> tuple:
+    """A new API token for one device: ``(AuthToken row, the key)``; the key is shown once, only
+    its digest is stored. The user's expired tokens are deleted on the way."""
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    return AuthToken.objects.create(user=user)
+
+
+def api_token_revoke(*, token) -> None:
+    """Revoke one API token (the ``request.auth`` of a knox-authenticated request)."""
+    token.delete()
+
+
+# Sign-up in two steps, so that the page never tells whether an email has an account (SPEC §12):
+# the form takes email, business name and time zone and always answers "check your inbox";
+# the inbox gets a link to choose a password (a new address) or a note that an account exists
+# (a known one). The account is created only from the link, by whoever reads that inbox.
+SIGNUP_SALT = "merchants.signup"
+SIGNUP_LINK_MAX_AGE = dt.timedelta(days=1)
+# One sign-up email per address per this long: the form cannot be used to flood an inbox.
+SIGNUP_EMAIL_INTERVAL = dt.timedelta(minutes=10)
+
+
+def _absolute(path: str) -> str:
+    # PUBLIC_BASE_URL, never the request's Host header: a forged Host must not put an
+    # attacker's site into the link (the "password reset poisoning" of sign-up links).
+    return settings.PUBLIC_BASE_URL + path
+
+
+def signup_request(*, email: str, name: str, time_zone: str) -> None:
+    """Email ``email`` a link to finish the sign-up, or, when it has an account, a note saying so.
+
+    The caller answers the same either way. At most one email per address per
+    ``SIGNUP_EMAIL_INTERVAL``; later requests send nothing (and answer the same).
+    """
+    email = email_normalize(email)
+    throttle_key = "signup-email:" + salted_hmac(SIGNUP_SALT, email).hexdigest()
+    if not cache.add(throttle_key, 1, timeout=int(SIGNUP_EMAIL_INTERVAL.total_seconds())):
+        return
+    if get_user_model().objects.filter(username=email).exists():
+        subject = "You already have an account"
+        body = (
+            "Someone, perhaps you, asked to create a Merchant calendar account with this email address.\n\n"
+            "You already have one. Log in here:\n"
+            f"{_absolute(reverse('login'))}\n\n"
+            "If it was not you, you can ignore this email: nothing has changed."
+        )
+    else:
+        token = signing.dumps({"email": email, "name": name, "time_zone": time_zone}, salt=SIGNUP_SALT, compress=True)
+        link = _absolute(reverse("signup-confirm")) + "?token=" + token
+        subject = "Finish creating your booking calendar"
+        body = (
+            f"To create the booking calendar for {name}, choose your password here (valid for 24 hours):\n"
+            f"{link}\n\n"
+            "If you did not ask for this, ignore this email: no account is created."
+        )
+    send_mail(subject, body, None, [email])
+
+
+def signup_link_read(token: str) -> dict:
+    """The sign-up a link carries (``email``, ``name``, ``time_zone``); ApplicationError when it is
+    tampered with, expired, or its email has an account by now (a link is good once)."""
+    try:
+        data = signing.loads(token, salt=SIGNUP_SALT, max_age=SIGNUP_LINK_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise ApplicationError(
+            "This link is invalid or has expired. Please sign up again.", code="invalid_link"
+        ) from exc
+    if get_user_model().objects.filter(username=data["email"]).exists():
+        raise ApplicationError("This link has been used: the account exists. Please log in.", code="invalid_link")
+    return data

@@ -10,6 +10,8 @@ from merchants.forms import EmailAuthenticationForm
 urlpatterns = [
     path("", RedirectView.as_view(url="/app/", permanent=False), name="home"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/signup/sent/", views.signup_sent, name="signup-sent"),
+    path("accounts/signup/confirm/", views.signup_confirm, name="signup-confirm"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),

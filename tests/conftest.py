@@ -4,7 +4,6 @@ import os
 import uuid
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import MerchantFactory
@@ -23,11 +22,13 @@ def _tasks_in_process_with_a_private_cache(settings):
     """Celery tasks run eagerly and every test gets its own empty in-memory cache, even
     when REDIS_URL is set (CI): sync-pending and lock keys must not leak between tests or
     parallel runs. The real-worker test (tests/integrations/test_worker*.py) opts back in.
-    The watch endpoint's per-process memory of channel rows is emptied too (same ids, new rows)."""
+    The watch endpoint's per-process memory of channel rows is emptied too (same ids, new rows),
+    and so is its count of forged-notification log lines (config/throttled_log.py)."""
     from config.celery import app
-    from integrations.webhooks import held_channels_forget
+    from integrations.webhooks import forged_log, held_channels_forget
 
     held_channels_forget()
+    forged_log.reset()
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4()}"}
     }
@@ -47,10 +48,16 @@ def other_merchant(db):
     return MerchantFactory()
 
 
+def api_token_for(user) -> str:
+    """A fresh API token (django-rest-knox, as ``POST /api/v1/auth/token`` issues) for ``user``."""
+    from merchants.services import api_token_create
+
+    return api_token_create(user=user)[1]
+
+
 def api_client_for(merchant) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=merchant.user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(merchant.user)}")
     return client
 
 

@@ -107,6 +107,16 @@ def new_page(browser, base_url: str, viewport: dict = DESKTOP):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Whatever the Content-Security-Policy blocks (an inline script or style, a foreign
+    # resource) is a console error in Chromium: a page that needs it is broken.
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.js_errors = errors
     return page
 

@@ -20,9 +20,9 @@ import pytest
 import requests
 from django.conf import settings
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
 from integrations.models import SyncRun, WatchChannel
+from tests.conftest import api_token_for
 from tests.integrations.conftest import connect, session_client
 from tests.integrations.sync.conftest import at, rfc3339, timed_event
 from tests.workers import worker_environment
@@ -116,12 +116,12 @@ def test_a_change_at_google_reaches_the_blocked_times_api_through_a_push_and_a_w
     start = at(3, 9, 15)
     google_emulator.insert_event(google_account, timed_event(start, minutes=45))
 
-    token, _ = Token.objects.get_or_create(user=merchant.user)
+    token = api_token_for(merchant.user)
     url = live_server.url + "/api/v1/merchant/blocked-times"
     params = {"start": rfc3339(at(0)), "end": rfc3339(at(10))}
 
     def synced_block():
-        answer = requests.get(url, params=params, headers={"Authorization": f"Token {token.key}"}, timeout=10)
+        answer = requests.get(url, params=params, headers={"Authorization": f"Token {token}"}, timeout=10)
         assert answer.status_code == 200, answer.text
         body = answer.json()
         items = body["results"] if isinstance(body, dict) and "results" in body else body

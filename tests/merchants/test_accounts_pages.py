@@ -1,9 +1,12 @@
 """Sign-up, login, logout and the /app/ page, through Django's test client."""
 
 import datetime as dt
+import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 
 from merchants.models import BusinessHours, Merchant
 from tests.conftest import PASSWORD
@@ -17,13 +20,26 @@ LOGIN = "/accounts/login/"
 
 
 def signup_data(**overrides):
-    return {
-        "email": "Anna@Example.com",
-        "password": "a-long-unusual-passphrase",
-        "name": "Anna's Hair & Nails",
-        "time_zone": "Europe/Berlin",
-        **overrides,
-    }
+    return {"email": "Anna@Example.com", "name": "Anna's Hair & Nails", "time_zone": "Europe/Berlin", **overrides}
+
+
+def emailed_link(to: str) -> str:
+    """The path + query of the sign-up link in the last email to ``to``."""
+    message = [m for m in mail.outbox if m.to == [to]][-1]
+    url = re.search(r"https?://\S+/accounts/signup/confirm/\?token=\S+", message.body).group(0)
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def signup(client, password="a-long-unusual-passphrase", **overrides):
+    """Both steps: the form, then the emailed link with the password; returns the last response."""
+    data = signup_data(**overrides)
+    response = client.post(SIGNUP, data)
+    assert response["Location"] == "/accounts/signup/sent/", response.content
+    link = emailed_link(data["email"].lower())
+    assert client.get(link).status_code == 200
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    return client.post("/accounts/signup/confirm/", {"token": token, "password": password})
 
 
 def test_signup_page_shows_the_form(client):
@@ -31,13 +47,14 @@ def test_signup_page_shows_the_form(client):
 
     assert response.status_code == 200
     html = response.content.decode()
-    for name in ("email", "password", "name", "time_zone"):
+    for name in ("email", "name", "time_zone"):
         assert f'name="{name}"' in html
+    assert 'name="password"' not in html  # chosen from the emailed link
     assert '<option value="America/New_York">' in html
 
 
 def test_signup_creates_user_and_merchant_and_logs_in(client):
-    response = client.post(SIGNUP, signup_data())
+    response = signup(client)
 
     assert response.status_code == 302
     assert response["Location"] == "/app/"
@@ -54,15 +71,15 @@ def test_signup_creates_user_and_merchant_and_logs_in(client):
 
 
 def test_same_business_name_gets_a_fresh_slug(client):
-    client.post(SIGNUP, signup_data())
+    signup(client)
     client.logout()
-    client.post(SIGNUP, signup_data(email="other@example.com"))
+    signup(client, email="other@example.com")
 
     assert sorted(Merchant.objects.values_list("slug", flat=True)) == ["annas-hair-nails", "annas-hair-nails-2"]
 
 
 def test_name_without_letters_still_gets_a_slug(client):
-    client.post(SIGNUP, signup_data(name="!!!"))
+    signup(client, name="!!!")
 
     assert Merchant.objects.get().slug == "merchant"
 
@@ -71,26 +88,38 @@ def test_name_without_letters_still_gets_a_slug(client):
     ("overrides", "message"),
     [
         ({"email": "not-an-email"}, "valid email"),
-        ({"password": "short"}, "too short"),
-        ({"password": "password123"}, "too common"),
         ({"name": ""}, "required"),
         ({"time_zone": "Mars/Olympus_Mons"}, "valid choice"),
     ],
 )
-def test_signup_errors_are_shown_and_nothing_is_created(client, overrides, message):
+def test_signup_errors_are_shown_and_nothing_is_sent(client, overrides, message):
     response = client.post(SIGNUP, signup_data(**overrides))
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not get_user_model().objects.exists() and not mail.outbox
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [("short", "too short"), ("password123", "too common"), ("anna@example.com", "email")],
+)
+def test_password_errors_are_shown_on_the_link_page_and_nothing_is_created(client, password, message):
+    response = signup(client, password=password)
 
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not get_user_model().objects.exists()
 
 
-def test_signup_with_a_taken_email_is_refused(client, merchant):
+def test_signup_with_a_taken_email_creates_nothing_and_tells_the_owner(client, merchant):
     response = client.post(SIGNUP, signup_data(email=merchant.user.email.upper()))
 
-    assert response.status_code == 200
-    assert "already exists" in response.content.decode()
+    assert response["Location"] == "/accounts/signup/sent/"
     assert Merchant.objects.count() == 1
+    (message,) = mail.outbox
+    assert message.to == [merchant.user.email] and "You already have one" in message.body
+    assert "/accounts/signup/confirm/" not in message.body
 
 
 def test_login_with_email_and_password(client, merchant):

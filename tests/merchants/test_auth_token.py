@@ -1,7 +1,7 @@
 """POST /api/v1/auth/token."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from tests.conftest import PASSWORD
 
@@ -13,16 +13,22 @@ def test_token_for_email_and_password(anon, merchant):
     response = anon.post(URL, {"email": merchant.user.email, "password": PASSWORD}, format="json")
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=merchant.user).key}
+    assert list(response.json()) == ["token"] and len(response.json()["token"]) == 64
+    assert AuthToken.objects.get(user=merchant.user).expiry is not None
     anon.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     assert anon.get("/api/v1/merchant/bookings").status_code == 200
 
 
-def test_same_token_twice_and_email_case_ignored(anon, merchant):
+def test_one_token_per_login_and_email_case_ignored(anon, merchant):
+    """Each device logs in for a token of its own; both work (SPEC §12)."""
     first = anon.post(URL, {"email": merchant.user.email, "password": PASSWORD}, format="json")
     second = anon.post(URL, {"email": f"  {merchant.user.email.upper()} ", "password": PASSWORD}, format="json")
 
-    assert first.json() == second.json()
+    assert second.status_code == 200 and first.json()["token"] != second.json()["token"]
+    assert AuthToken.objects.filter(user=merchant.user).count() == 2
+    for answer in (first, second):
+        anon.credentials(HTTP_AUTHORIZATION=f"Token {answer.json()['token']}")
+        assert anon.get("/api/v1/merchant/bookings").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -39,7 +45,7 @@ def test_bad_credentials_are_400(anon, merchant, body):
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_credentials"
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_inactive_users_get_no_token(anon, merchant):

@@ -24,11 +24,10 @@ from django.test import Client
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 
 from scheduling.models import BlockedTime, Booking
-from tests.conftest import api_client_for
+from tests.conftest import api_client_for, api_token_for
 from tests.integrations.sync.conftest import at, timed_event
 from tests.reliability import figures
 
@@ -160,7 +159,7 @@ def test_generated_requests_never_get_a_500_and_every_4xx_has_the_error_shape(la
     settings.GOOGLE_API_MAX_ATTEMPTS = 1
     method, path = label.split(" ", 1)
     public = path.startswith(("/api/v1/public/", "/api/v1/auth/"))
-    token = None if public else Token.objects.get_or_create(user=populated.user)[0].key
+    token = None if public else api_token_for(populated.user)
     slug = populated.slug if "{slug}" in path else None
     operation = schema[path][method]
     definition = operation.definition.raw

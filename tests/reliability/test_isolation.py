@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from integrations.models import CalendarConnection, ExternalCalendar, OAuthState, SyncRun, WatchChannel
 from scheduling.models import BlockedTime, Booking
-from tests.conftest import api_client_for
+from tests.conftest import api_client_for, api_token_for
 from tests.integrations.conftest import session_client
 from tests.integrations.sync.conftest import at, rfc3339, timed_event
 from tests.reliability import figures
@@ -298,11 +298,10 @@ def test_the_admin_is_closed_to_merchants(victim, intruder):
 
 def test_an_account_without_a_merchant_gets_403_and_no_data(victim, db):
     user = get_user_model().objects.create_user(username="staff@example.com", email="staff@example.com")
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     for method, path in (
         ("get", f"{API}/blocked-times"),
         ("get", f"{API}/bookings"),

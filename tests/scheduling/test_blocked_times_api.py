@@ -3,10 +3,10 @@
 import datetime as dt
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from scheduling.models import BlockedTime
+from tests.conftest import api_token_for
 from tests.factories import UserFactory
 from tests.scheduling.helpers import at, manual_block, next_weekday, synced_block
 
@@ -167,7 +167,7 @@ def test_a_bad_token_is_401(anon):
 
 def test_a_user_without_merchant_is_403(db):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory()).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(UserFactory())}")
 
     response = client.get(URL)
 

@@ -5,6 +5,16 @@ Every operation of ``GoogleEmulator`` that sets up or inspects state is reachabl
 the answer is ``{"result": ...}`` or a 400 ``{"error": "..."}``. ``GET {base}_emulator/state``
 returns a summary. This is how the demo command and benchmarks drive an emulator that runs in
 another process.
+
+Only the emulator's own pages and non-browser clients may change its state: a web page on
+another origin must not drive it through the visitor's browser (SPEC §12). Under
+``_emulator/`` a request whose ``Origin`` is not the emulator's own (or whose
+``Sec-Fetch-Site`` says another site sent it) is refused with 403, and so is one whose
+``Host`` is not a name of the emulator's (DNS rebinding: evil.example resolving to
+127.0.0.1). Control operations also require ``Content-Type: application/json``, which no
+page can send to another origin without a CORS preflight the emulator never grants, so a
+cross-origin "simple" POST (``text/plain``, a form) is refused even from a browser that sends
+no ``Origin``. The event page (``_emulator/ui``) posts plain forms: its own origin only.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ import html
 import json
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 
 from .errors import EmulatorError, Response
 from .urls import EmulatorUrls
@@ -60,7 +71,34 @@ OPERATIONS = (
 )
 
 
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _cross_origin(emu, req: Request) -> str | None:
+    """Why ``req`` looks sent by another origin's page (None when it does not)."""
+    host = req.headers.get("host", "")
+    hostname = urlsplit(f"http://{host}").hostname or ""
+    own = urlsplit(emu.base_url).hostname or ""
+    if host and hostname not in _LOOPBACK | {own}:
+        return f"Host {host!r} is not this emulator"
+    origin = req.headers.get("origin")
+    if origin is not None and origin != f"http://{host}":
+        return f"Origin {origin!r} is not this emulator"
+    site = req.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return f"Sec-Fetch-Site {site!r}"
+    return None
+
+
+def _refused(reason: str) -> Response:
+    return Response.json(403, {"error": f"Cross-origin request refused: {reason}."})
+
+
 def handle(emu, req: Request, segments: list[str]) -> Response:
+    reason = _cross_origin(emu, req)
+    if reason is not None and (req.method in _STATE_CHANGING or req.headers.get("sec-fetch-site") == "cross-site"):
+        return _refused(reason)
     if segments == ["ui"]:
         from . import ui  # the event-editing page (HTML forms), not a control operation
 
@@ -69,6 +107,9 @@ def handle(emu, req: Request, segments: list[str]) -> Response:
         return Response.json(200, emu.snapshot())
     if len(segments) != 1 or segments[0] not in OPERATIONS or req.method != "POST":
         return Response.json(404, {"error": f"Unknown control operation {'/'.join(segments)!r}"})
+    content_type = req.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return Response.json(415, {"error": "Control operations take Content-Type: application/json"})
     payload = req.json() if req.body else {}
     if not isinstance(payload, dict):
         return Response.json(400, {"error": "Body must be a JSON object {args, kwargs}"})

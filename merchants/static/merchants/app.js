@@ -8,6 +8,8 @@
  *   from Google; the integrations card follows a running sync).
  * - The booking page echoes the chosen slot next to the "Book" button.
  * - The "+ Block time" popover closes on Escape or a click outside, and focuses its first field.
+ * - The sign-up form preselects the browser's time zone ([data-browser-zone]).
+ * No inline scripts anywhere: the Content-Security-Policy allows scripts from 'self' only.
  */
 (function () {
   "use strict";
@@ -119,8 +121,18 @@
     });
   }
 
+  // Sign-up: preselect the browser's own time zone while the select still shows the default.
+  function preselectBrowserZone(select) {
+    if (select.value !== "UTC") return;
+    try {
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (zone && select.querySelector('option[value="' + zone + '"]')) select.value = zone;
+    } catch (e) { /* old browser: keep UTC */ }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     enhancePopovers();
+    document.querySelectorAll("select[data-browser-zone]").forEach(preselectBrowserZone);
     document.querySelectorAll("form[data-connect]").forEach(enhanceConnect);
     document.querySelectorAll("[data-live][id]").forEach(enhanceLive);
     document.querySelectorAll("form.booking").forEach(enhanceSlotEcho);
