@@ -51,6 +51,8 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         code = "invalid"
+    elif isinstance(exc, exceptions.Throttled):
+        code = "rate_limited"
     elif isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         code = "not_authenticated"
         response.status_code = status.HTTP_401_UNAUTHORIZED

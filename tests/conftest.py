@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import MerchantFactory
 
-pytest_plugins = ["integrations.emulators.google.pytest_plugin", "tests.reliability.secret_scan"]
+pytest_plugins = ["integrations.emulators.google.pytest_plugin", "tests.reliability.secret_scan", "tests.mail"]
 
 PASSWORD = "correct horse battery staple"
 
