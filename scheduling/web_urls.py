@@ -10,4 +10,8 @@ urlpatterns = [
     path("app/blocked-times/<int:pk>/remove", web.blocked_time_remove, name="blocked-time-remove"),
     path("book/<slug:slug>", booking_page.booking_page, name="booking-page"),
     path("book/<slug:slug>/confirmed", booking_page.booking_confirmed, name="booking-confirmed"),
+    path("book/<slug:slug>/manage/<str:token>", booking_page.booking_manage, name="booking-manage"),
+    path(
+        "book/<slug:slug>/manage/<str:token>/cancel", booking_page.booking_manage_cancel, name="booking-manage-cancel"
+    ),
 ]
