@@ -99,9 +99,7 @@ class RulesForm(forms.Form):
         max_value=60 * 24 * 30,
         help_text="Customers cannot book sooner than this; 120 is two hours.",
     )
-    max_days_ahead = forms.IntegerField(
-        label="How far ahead customers may book (days)", min_value=1, max_value=730
-    )
+    max_days_ahead = forms.IntegerField(label="How far ahead customers may book (days)", min_value=1, max_value=730)
 
     def __init__(self, *args, merchant, **kwargs):
         super().__init__(*args, **kwargs)
