@@ -35,7 +35,13 @@ from scheduling.selectors import booking_for_merchant
 from scheduling.throttles import BookingAddressThrottle
 from scheduling.tokens import booking_uid_from_token
 
-TOKEN = OpenApiParameter("token", str, OpenApiParameter.PATH, description="The token of the customer's manage link.")
+TOKEN = OpenApiParameter(
+    "token",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^[0-9a-f]{32}\.[A-Za-z0-9_-]{20,}$",
+    description="The token of the customer's manage link (the booking's UID, a dot, its signature).",
+)
 
 
 def booking_for_token(token: str) -> Booking:
