@@ -24,7 +24,9 @@ def busy_week(merchant):
     monday = current_monday(merchant.time_zone) + dt.timedelta(days=7)
     booked = booking(merchant, at(monday, "10:00"), at(monday, "10:30"), name="Kim Park", email="kim@example.com")
     synced_block(merchant, at(monday, "12:00"), at(monday, "13:00"), summary="Work")
-    manual_block(merchant, at(monday + dt.timedelta(days=1), "09:00"), at(monday + dt.timedelta(days=1), "10:00"), "Gym")
+    manual_block(
+        merchant, at(monday + dt.timedelta(days=1), "09:00"), at(monday + dt.timedelta(days=1), "10:00"), "Gym"
+    )
     return monday, booked
 
 
