@@ -52,7 +52,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         code = "invalid"
     elif isinstance(exc, exceptions.Throttled):
-        code = "rate_limited"
+        code = "rate_limited"  # SPEC §12; DRF's Retry-After header goes along
     elif isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         code = "not_authenticated"
         response.status_code = status.HTTP_401_UNAUTHORIZED

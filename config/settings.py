@@ -152,7 +152,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise tasks run eagerly in-process.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # a hostname: kombu warns without one
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -197,6 +197,8 @@ CALENDAR_PERIODIC_SYNC_INTERVAL = timedelta(hours=env.int("CALENDAR_PERIODIC_SYN
 CALENDAR_NOTIFICATION_SETTLE_SECONDS = env.float("CALENDAR_NOTIFICATION_SETTLE_SECONDS", default=0.5)
 CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS = env.float("CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS", default=30.0)
 # Task-level retries of a sync whose provider errors outlived the client's in-call retries.
+# SPEC §12: manual syncs per merchant and hour (POST .../sync beyond it: 429 rate_limited).
+SYNC_MANUAL_PER_HOUR = env.int("SYNC_MANUAL_PER_HOUR", default=30)
 CALENDAR_SYNC_MAX_RETRIES = env.int("CALENDAR_SYNC_MAX_RETRIES", default=5)
 CALENDAR_SYNC_RETRY_BASE_SECONDS = env.float("CALENDAR_SYNC_RETRY_BASE_SECONDS", default=30.0)
 CALENDAR_SYNC_RETRY_MAX_SECONDS = env.float("CALENDAR_SYNC_RETRY_MAX_SECONDS", default=30 * 60.0)

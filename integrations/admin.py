@@ -77,7 +77,7 @@ class CalendarConnectionAdmin(ReadOnlyAdmin):
         queued = 0
         for connection in queryset:
             try:
-                queued += len(connection_sync_request(connection=connection))
+                queued += len(connection_sync_request(connection=connection, provider=connection.provider))
             except ApplicationError as exc:
                 self.message_user(request, f"{connection}: {exc.message}", messages.WARNING)
         self.message_user(request, f"Queued {queued} calendar sync(s).", messages.SUCCESS)

@@ -1,9 +1,11 @@
-"""Merchant-facing Google Calendar endpoints (SPEC §3): connect, callback, status,
-preferences, calendar selection, manual sync, disconnect.
+"""Merchant-facing calendar integration endpoints, the same for every provider (SPEC §3, §8):
+``/merchant/integrations`` (the providers) and ``/merchant/integrations/{provider}/calendar``
+(connect, callback, status, preferences, calendars, sync, disconnect).
 
 Thin views: they validate input, call one selector or service and render the result.
 The OAuth state travels in a signed, HttpOnly, ``SameSite=Lax`` cookie scoped to the
-callback path and also lives server-side (``integrations.services.oauth_states``).
+provider's callback path and also lives server-side with the flow's secret (the PKCE
+verifier never leaves the server: ``integrations.services.oauth_states``).
 https://developers.google.com/identity/protocols/oauth2/web-server#creatingclient
 """
 
@@ -15,32 +17,37 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core import signing
 from django.http import HttpResponseRedirect
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from config.api import ApplicationError
 from integrations import selectors, serializers
-from integrations.providers.google.oauth import authorization_request_build
-from integrations.providers.google.provider import GoogleProvider
+from integrations.providers import PROVIDERS, provider_for
+from integrations.providers.base import AuthKind
 from integrations.services.connections import (
     ConnectFailed,
     calendars_selection_update,
     connection_disconnect,
     connection_preferences_update,
     connection_sync_request,
-    google_connection_complete,
+    oauth_connect_start,
+    oauth_connection_complete,
 )
-from integrations.services.oauth_states import STATE_TTL, InvalidState, oauth_state_issue, oauth_state_spend
+from integrations.services.oauth_states import STATE_TTL, InvalidState, StateSecretUnreadable, oauth_state_spend
 from merchants.models import Merchant
 
 logger = logging.getLogger(__name__)
 
-STATE_COOKIE = "google_oauth_state"
-_COOKIE_SALT = "integrations.google.oauth-state"
+_COOKIE_SALT = "integrations.oauth-state"
 INTEGRATIONS_PAGE = "/app/integrations"
+PROVIDER_PARAMETER = OpenApiParameter(
+    "provider", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(PROVIDERS), description="Provider key."
+)
 
 
 def _merchant(request: Request) -> Merchant:
@@ -52,92 +59,108 @@ def _merchant(request: Request) -> Merchant:
     return merchant
 
 
-def _status_response(merchant: Merchant, *, http_status: int = status.HTTP_200_OK) -> Response:
-    data = serializers.ConnectionStatusOutput(selectors.connection_status(merchant=merchant)).data
+def _status_response(merchant: Merchant, provider: str, *, http_status: int = status.HTTP_200_OK) -> Response:
+    data = serializers.ConnectionStatusOutput(selectors.connection_status(merchant=merchant, provider=provider)).data
     return Response(data, status=http_status)
 
 
-def _salt(merchant: Merchant) -> str:
-    # Bound to the merchant: a cookie lifted from another account does not verify.
-    return f"{_COOKIE_SALT}:{merchant.pk}"
+def state_cookie_name(provider: str) -> str:
+    return f"{provider}_oauth_state"
 
 
-def _read_state_cookie(request: Request, merchant: Merchant) -> dict | None:
-    raw = request.COOKIES.get(STATE_COOKIE)
+def _salt(merchant: Merchant, provider: str) -> str:
+    # Bound to the merchant and provider: a cookie lifted from another account does not verify.
+    return f"{_COOKIE_SALT}:{provider}:{merchant.pk}"
+
+
+def _read_state_cookie(request: Request, merchant: Merchant, provider: str) -> str | None:
+    raw = request.COOKIES.get(state_cookie_name(provider))
     if not raw:
         return None
     try:
-        payload = signing.loads(raw, salt=_salt(merchant), max_age=STATE_TTL)
+        state = signing.loads(raw, salt=_salt(merchant, provider), max_age=STATE_TTL)
     except signing.BadSignature:  # includes SignatureExpired
         return None
-    return payload if isinstance(payload, dict) else None
+    return state if isinstance(state, str) else None
 
 
-class GoogleCalendarView(APIView):
-    """``/merchant/integrations/google/calendar``: connect (POST), status (GET),
+class IntegrationsView(APIView):
+    @extend_schema(
+        summary="Calendar providers: configured on this server, connected, status",
+        responses=serializers.ProviderSummaryOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        summaries = selectors.provider_summaries(merchant=_merchant(request))
+        return Response(serializers.ProviderSummaryOutput(summaries, many=True).data)
+
+
+class CalendarConnectionView(APIView):
+    """``/merchant/integrations/{provider}/calendar``: connect (POST), status (GET),
     preferences (PATCH), disconnect (DELETE)."""
 
     @extend_schema(
-        summary="Start connecting Google Calendar",
+        summary="Start connecting a calendar provider (OAuth)",
+        parameters=[PROVIDER_PARAMETER],
         request=None,
         responses={
             200: serializers.AuthorizationUrlOutput,
-            307: OpenApiResponse(description="Redirect to Google's consent screen (Location header)."),
-            503: OpenApiResponse(description="The Google OAuth client is not configured."),
+            307: OpenApiResponse(description="Redirect to the provider's consent screen (Location header)."),
+            503: OpenApiResponse(description="The provider's OAuth client is not configured on this server."),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request, provider: str) -> Response:
         merchant = _merchant(request)
-        missing = GoogleProvider.missing_configuration()
-        if missing:
-            raise ApplicationError(
-                f"Google Calendar is not configured on this server: set {' and '.join(missing)}.",
-                code="google_not_configured",
-                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            )
-        state = oauth_state_issue(merchant=merchant, provider=GoogleProvider.key)
-        authorization = authorization_request_build(state=state)
+        description = provider_for(provider)
+        if description.auth != AuthKind.OAUTH:
+            raise ApplicationError(f"{description.name} is connected with a form, not OAuth.", code="invalid")
+        state, url = oauth_connect_start(merchant=merchant, provider=provider)
         if "application/json" in request.headers.get("Accept", ""):
-            response = Response(serializers.AuthorizationUrlOutput({"authorization_url": authorization.url}).data)
+            response = Response(serializers.AuthorizationUrlOutput({"authorization_url": url}).data)
         else:
-            response = Response(status=status.HTTP_307_TEMPORARY_REDIRECT, headers={"Location": authorization.url})
+            response = Response(status=status.HTTP_307_TEMPORARY_REDIRECT, headers={"Location": url})
         response.set_cookie(
-            STATE_COOKIE,
-            signing.dumps({"state": state, "verifier": authorization.code_verifier}, salt=_salt(merchant)),
+            state_cookie_name(provider),
+            signing.dumps(state, salt=_salt(merchant, provider)),
             max_age=int(STATE_TTL.total_seconds()),
-            path=GoogleProvider.callback_path,
+            path=description.callback_path,
             secure=not settings.DEBUG,
             httponly=True,
             samesite="Lax",
         )
         return response
 
-    @extend_schema(summary="Google Calendar connection status", responses=serializers.ConnectionStatusOutput)
-    def get(self, request: Request) -> Response:
-        return _status_response(_merchant(request))
+    @extend_schema(
+        summary="Connection status", parameters=[PROVIDER_PARAMETER], responses=serializers.ConnectionStatusOutput
+    )
+    def get(self, request: Request, provider: str) -> Response:
+        return _status_response(_merchant(request), provider)
 
     @extend_schema(
         summary="Change sync preferences",
+        parameters=[PROVIDER_PARAMETER],
         request=serializers.PreferencesPatchInput,
         responses=serializers.ConnectionStatusOutput,
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: Request, provider: str) -> Response:
         merchant = _merchant(request)
         payload = serializers.PreferencesPatchInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        connection_preferences_update(merchant=merchant, **payload.validated_data["preferences"])
-        return _status_response(merchant)
+        connection_preferences_update(merchant=merchant, provider=provider, **payload.validated_data["preferences"])
+        return _status_response(merchant, provider)
 
     @extend_schema(
-        summary="Disconnect Google Calendar",
-        parameters=[OpenApiParameter("delete_blocked_times", bool, description="Delete synced blocked times.")],
+        summary="Disconnect",
+        parameters=[
+            PROVIDER_PARAMETER,
+            OpenApiParameter("delete_blocked_times", bool, description="Delete synced blocked times."),
+        ],
         responses={204: None},
     )
-    def delete(self, request: Request) -> Response:
+    def delete(self, request: Request, provider: str) -> Response:
         merchant = _merchant(request)
         query = serializers.DisconnectQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        connection = selectors.connection_get(merchant=merchant)
+        connection = selectors.connection_get(merchant=merchant, provider=provider)
         if connection is not None:
             connection_disconnect(
                 connection=connection, delete_blocked_times=query.validated_data["delete_blocked_times"]
@@ -145,84 +168,120 @@ class GoogleCalendarView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class GoogleCalendarCallbackView(APIView):
-    """Google's redirect after consent. Always answers 302 to the integrations page."""
+class OAuthCallbackView(APIView):
+    """The provider's redirect after consent. Always answers 302 to the integrations page."""
 
     @extend_schema(
-        summary="OAuth callback (Google redirects here)",
+        summary="OAuth callback (the provider redirects here)",
         parameters=[
+            PROVIDER_PARAMETER,
             OpenApiParameter("code", str),
             OpenApiParameter("state", str),
             OpenApiParameter("error", str),
             OpenApiParameter("scope", str),
         ],
         request=None,
-        responses={302: OpenApiResponse(description="To /app/integrations?google=connected or ?google=error&reason=")},
+        responses={
+            302: OpenApiResponse(
+                description="To /app/integrations?{provider}=connected or ?{provider}=error&reason=<code>"
+            )
+        },
     )
-    def get(self, request: Request):
+    def get(self, request: Request, provider: str):
         merchant = _merchant(request)
         params = request.query_params
-        cookie = _read_state_cookie(request, merchant)
+        cookie_state = _read_state_cookie(request, merchant, provider)
         try:
-            oauth_state_spend(
-                merchant=merchant,
-                provider=GoogleProvider.key,
-                state=params.get("state"),
-                cookie_state=cookie.get("state") if cookie else None,
+            secret = oauth_state_spend(
+                merchant=merchant, provider=provider, state=params.get("state"), cookie_state=cookie_state
             )
             if params.get("error") or not params.get("code"):
-                raise ConnectFailed("access_denied", f"Google answered {params.get('error') or 'without a code'}.")
-            google_connection_complete(
+                raise ConnectFailed(
+                    "access_denied", f"The provider answered {params.get('error') or 'without a code'}."
+                )
+            oauth_connection_complete(
                 merchant=merchant,
+                provider=provider,
                 code=params["code"],
-                code_verifier=cookie.get("verifier", ""),
+                secret=secret,
                 state=params["state"],
-                callback_scopes=params.get("scope", "").split(),
+                callback={key: params[key] for key in params},
             )
         except InvalidState as exc:
-            logger.warning("Google callback for merchant %s refused: %s", merchant.pk, exc)
+            logger.warning("%s callback for merchant %s refused: %s", provider, merchant.pk, exc)
             # A callback whose state is not the cookie's (a forged or stray link) spent nothing:
             # keep the cookie, so the merchant's own flow in progress can still finish.
-            spent_ours = bool(cookie) and params.get("state") == cookie.get("state")
-            return self._redirect({"google": "error", "reason": "invalid_state"}, clear_cookie=spent_ours)
+            spent_ours = bool(cookie_state) and params.get("state") == cookie_state
+            return self._redirect(provider, {provider: "error", "reason": "invalid_state"}, clear_cookie=spent_ours)
+        except StateSecretUnreadable:
+            logger.exception("%s callback for merchant %s: the flow's secret is unreadable", provider, merchant.pk)
+            return self._redirect(provider, {provider: "error", "reason": "storage_failed"})
         except ConnectFailed as exc:
-            logger.warning("Google callback for merchant %s failed (%s): %s", merchant.pk, exc.reason, exc.message)
-            return self._redirect({"google": "error", "reason": exc.reason})
-        return self._redirect({"google": "connected"})
+            logger.warning(
+                "%s callback for merchant %s failed (%s): %s", provider, merchant.pk, exc.reason, exc.message
+            )
+            return self._redirect(provider, {provider: "error", "reason": exc.reason})
+        return self._redirect(provider, {provider: "connected"})
 
     put = get
 
     @staticmethod
-    def _redirect(query: dict[str, str], *, clear_cookie: bool = True) -> HttpResponseRedirect:
+    def _redirect(provider: str, query: dict[str, str], *, clear_cookie: bool = True) -> HttpResponseRedirect:
         response = HttpResponseRedirect(f"{INTEGRATIONS_PAGE}?{urlencode(query)}")
         if clear_cookie:
             # The state is spent either way; the cookie has nothing more to say.
-            response.delete_cookie(STATE_COOKIE, path=GoogleProvider.callback_path, samesite="Lax")
+            response.delete_cookie(
+                state_cookie_name(provider), path=provider_for(provider).callback_path, samesite="Lax"
+            )
         return response
 
 
-class GoogleCalendarCalendarsView(APIView):
+class CalendarsView(APIView):
     @extend_schema(
         summary="Choose which calendars block time",
+        parameters=[PROVIDER_PARAMETER],
         request=serializers.CalendarSelectionItem(many=True),
         responses=serializers.ConnectionStatusOutput,
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request: Request, provider: str) -> Response:
         merchant = _merchant(request)
         payload = serializers.CalendarSelectionInput(data=request.data)
         payload.is_valid(raise_exception=True)
         selection = {item["id"]: item["selected"] for item in payload.validated_data["calendars"]}
-        calendars_selection_update(connection=selectors.connection_get(merchant=merchant), selection=selection)
-        return _status_response(merchant)
+        calendars_selection_update(
+            connection=selectors.connection_get(merchant=merchant, provider=provider),
+            provider=provider,
+            selection=selection,
+        )
+        return _status_response(merchant, provider)
 
 
-class GoogleCalendarSyncView(APIView):
+class ManualSyncThrottle(UserRateThrottle):
+    """SPEC §12: ``SYNC_MANUAL_PER_HOUR`` manual syncs per merchant (all providers together)."""
+
+    scope = "manual_sync"
+
+    def get_rate(self) -> str:
+        return f"{settings.SYNC_MANUAL_PER_HOUR}/hour"
+
+
+class SyncView(APIView):
+    throttle_classes = [ManualSyncThrottle]
+
     @extend_schema(
-        summary="Sync all selected calendars now", request=None, responses={202: serializers.SyncQueuedOutput}
+        summary="Sync all selected calendars now",
+        parameters=[PROVIDER_PARAMETER],
+        request=None,
+        responses={
+            202: serializers.SyncQueuedOutput,
+            429: OpenApiResponse(description="More than SYNC_MANUAL_PER_HOUR manual syncs this hour (rate_limited)."),
+        },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request, provider: str) -> Response:
         merchant = _merchant(request)
-        queued = connection_sync_request(connection=selectors.connection_get(merchant=merchant))
+        queued = connection_sync_request(
+            connection=selectors.connection_get(merchant=merchant, provider=provider), provider=provider
+        )
         return Response(
             serializers.SyncQueuedOutput({"queued_calendars": queued}).data, status=status.HTTP_202_ACCEPTED
         )

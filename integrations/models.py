@@ -22,6 +22,9 @@ class CalendarConnection(models.Model):
     provider = models.CharField(max_length=20)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     account_email = models.EmailField(blank=True)
+    account_id = models.CharField(
+        max_length=255, blank=True, help_text="The provider's id of the external account (one merchant each)."
+    )
     access_token = EncryptedTextField(null=True, blank=True)
     refresh_token = EncryptedTextField(null=True, blank=True)
     token_expires_at = models.DateTimeField(null=True, blank=True)
@@ -37,6 +40,13 @@ class CalendarConnection(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["merchant", "provider"], name="one_connection_per_provider"),
+            # SPEC §8: one external account belongs to one merchant (a disconnect by one
+            # would otherwise revoke the other's grant).
+            models.UniqueConstraint(
+                fields=["provider", "account_id"],
+                condition=~models.Q(status="disconnected") & ~models.Q(account_id=""),
+                name="one_merchant_per_external_account",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,6 +114,7 @@ class SyncRun(models.Model):
         MANUAL = "manual"
         HORIZON = "horizon"
         SELECTION = "selection"
+        PREFERENCES = "preferences"
 
     class Kind(models.TextChoices):
         FULL = "full"
@@ -145,6 +156,9 @@ class OAuthState(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="oauth_states")
     provider = models.CharField(max_length=20)
     state_hash = models.CharField(max_length=64, unique=True)
+    # What must stay on the server until the callback: the PKCE verifier (or a provider's
+    # whole flow), encrypted, so the cookie carries nothing but the state.
+    secret = EncryptedTextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
 
@@ -153,3 +167,25 @@ class OAuthState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} state for merchant {self.merchant_id}"
+
+
+class KeptBlockGroup(models.Model):
+    """Blocked times kept from one calendar at a disconnect ("kept from Work (Google), 279 blocks").
+
+    The blocks stay as the merchant's own (source ``manual``) with their external keys, so
+    a reconnect of the same account adopts them back instead of showing each twice, and
+    deleting the group removes them all in one go (SPEC §9).
+    """
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="kept_block_groups")
+    provider = models.CharField(max_length=20)
+    account_id = models.CharField(max_length=255, blank=True)
+    calendar_external_id = models.CharField(max_length=1024)
+    calendar_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"kept from {self.calendar_name or self.calendar_external_id} ({self.provider})"

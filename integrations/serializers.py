@@ -88,7 +88,8 @@ class AuthorizationUrlOutput(serializers.Serializer):
 
 
 class CalendarOutput(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
+    id = serializers.IntegerField(source="pk", help_text="The product's id of the calendar.")
+    external_id = serializers.CharField(help_text="The provider's id (Google/Graph calendar id, CalDAV URL).")
     summary = serializers.CharField()
     primary = serializers.BooleanField()
     selected = serializers.BooleanField()
@@ -123,6 +124,11 @@ class PreferencesOutput(serializers.Serializer):
 
 
 class ConnectionStatusOutput(serializers.Serializer):
+    provider = serializers.CharField()
+    push = serializers.BooleanField(help_text="True when the provider notifies us of changes, false when we poll.")
+    next_sync_at = serializers.DateTimeField(
+        allow_null=True, help_text="When a polled connection is next checked; null with push."
+    )
     connected = serializers.BooleanField()
     status = serializers.ChoiceField(choices=["not_connected", "active", "syncing", "error", "reauth_required"])
     account_email = serializers.EmailField(allow_null=True)
@@ -133,6 +139,15 @@ class ConnectionStatusOutput(serializers.Serializer):
     channel_expires_at = serializers.DateTimeField(allow_null=True)
     preferences = PreferencesOutput()
     recent_sync_runs = SyncRunOutput(many=True)
+
+
+class ProviderSummaryOutput(serializers.Serializer):
+    provider = serializers.CharField()
+    name = serializers.CharField()
+    configured = serializers.BooleanField(help_text="False when this server lacks the provider's settings.")
+    missing_settings = serializers.ListField(child=serializers.CharField())
+    connected = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=["not_connected", "active", "syncing", "error", "reauth_required"])
 
 
 class SyncQueuedOutput(serializers.Serializer):

@@ -1,23 +1,38 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from integrations import api, webhooks
+from integrations.providers import PROVIDERS
+
+
+class ProviderConverter:
+    """Only registered provider keys match: any other ``/integrations/<x>/`` is a 404."""
+
+    regex = "|".join(PROVIDERS)
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ProviderConverter, "provider")
 
 app_name = "integrations"
 
 urlpatterns = [
-    path("merchant/integrations/google/calendar", api.GoogleCalendarView.as_view(), name="google-calendar"),
-    path(
-        "merchant/integrations/google/calendar/callback",
-        api.GoogleCalendarCallbackView.as_view(),
-        name="google-calendar-callback",
-    ),
-    path(
-        "merchant/integrations/google/calendar/calendars",
-        api.GoogleCalendarCalendarsView.as_view(),
-        name="google-calendar-calendars",
-    ),
-    path(
-        "merchant/integrations/google/calendar/sync", api.GoogleCalendarSyncView.as_view(), name="google-calendar-sync"
-    ),
+    path("merchant/integrations", api.IntegrationsView.as_view(), name="providers"),
     path("merchant/integrations/google/calendar/watch", webhooks.google_calendar_watch, name="google-calendar-watch"),
+    path("merchant/integrations/<provider:provider>/calendar", api.CalendarConnectionView.as_view(), name="calendar"),
+    path(
+        "merchant/integrations/<provider:provider>/calendar/callback",
+        api.OAuthCallbackView.as_view(),
+        name="calendar-callback",
+    ),
+    path(
+        "merchant/integrations/<provider:provider>/calendar/calendars",
+        api.CalendarsView.as_view(),
+        name="calendar-calendars",
+    ),
+    path("merchant/integrations/<provider:provider>/calendar/sync", api.SyncView.as_view(), name="calendar-sync"),
 ]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.api import ApplicationError
 from integrations import selectors
+from integrations.api import ManualSyncThrottle
 from integrations.models import SyncRun
 from integrations.providers.google.provider import GoogleProvider
 from integrations.services.connections import (
@@ -31,6 +32,7 @@ from integrations.services.connections import (
 )
 from scheduling.web import merchant_required
 
+GOOGLE = GoogleProvider.key
 PAGE = "/app/integrations"
 CONNECT_API = "/api/v1/merchant/integrations/google/calendar"
 RECENT_ERRORS = 5
@@ -79,7 +81,7 @@ def _redirect_notice(query) -> Notice | None:
 @require_GET
 @merchant_required
 def integrations_page(request, merchant):
-    status = selectors.connection_status(merchant=merchant)
+    status = selectors.connection_status(merchant=merchant, provider=GOOGLE)
     missing = GoogleProvider.missing_configuration()
     state = "not_configured" if missing and not status.connected else status.status
     errors = [run for run in status.recent_sync_runs if run.status == SyncRun.Status.FAILED][:RECENT_ERRORS]
@@ -98,7 +100,7 @@ def integrations_page(request, merchant):
 
 
 def _connection_or_message(request, merchant):
-    connection = selectors.connection_get(merchant=merchant)
+    connection = selectors.connection_get(merchant=merchant, provider=GOOGLE)
     if connection is None or not connection.is_connected:
         messages.error(request, "Google Calendar is not connected.")
         return None
@@ -108,14 +110,18 @@ def _connection_or_message(request, merchant):
 @require_POST
 @merchant_required
 def google_calendars_update(request, merchant):
-    status = selectors.connection_status(merchant=merchant)
+    status = selectors.connection_status(merchant=merchant, provider=GOOGLE)
     chosen = set(request.POST.getlist("calendar"))
     selection = {calendar.pk: str(calendar.pk) in chosen for calendar in status.calendars}
     if not selection:
         messages.error(request, "Google Calendar is not connected.")
         return redirect(PAGE)
     try:
-        calendars_selection_update(connection=selectors.connection_get(merchant=merchant), selection=selection)
+        calendars_selection_update(
+            connection=selectors.connection_get(merchant=merchant, provider=GOOGLE),
+            provider=GOOGLE,
+            selection=selection,
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -133,6 +139,7 @@ def google_preferences_update(request, merchant):
     try:
         connection_preferences_update(
             merchant=merchant,
+            provider=GOOGLE,
             block_tentative=request.POST.get("block_tentative") == "on",
             block_all_day=request.POST.get("block_all_day") == "on",
         )
@@ -147,7 +154,12 @@ def google_preferences_update(request, merchant):
 @merchant_required
 def google_sync_now(request, merchant):
     try:
-        queued = connection_sync_request(connection=selectors.connection_get(merchant=merchant))
+        if not ManualSyncThrottle().allow_request(request, None):
+            messages.error(request, "You have synced by hand many times this hour; please try again later.")
+            return redirect(PAGE)
+        queued = connection_sync_request(
+            connection=selectors.connection_get(merchant=merchant, provider=GOOGLE), provider=GOOGLE
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect(PAGE)
@@ -155,7 +167,7 @@ def google_sync_now(request, merchant):
         messages.warning(request, "No calendar is selected, so there is nothing to sync.")
         return redirect(PAGE)
     # Without a worker the sync has already run; say how it went rather than "started".
-    outcome = selectors.connection_status(merchant=merchant).status
+    outcome = selectors.connection_status(merchant=merchant, provider=GOOGLE).status
     if outcome == "reauth_required":
         messages.error(request, "Google refused our access, so nothing could be synced. Please reconnect below.")
     elif outcome == "error":

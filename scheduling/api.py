@@ -11,7 +11,7 @@ import datetime as dt
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -91,11 +91,25 @@ class BlockedTimesView(APIView):
         end = InstantField()
         all_day = serializers.BooleanField()
         source = serializers.ChoiceField(choices=BlockedTime.Source.choices)
+        source_name = serializers.CharField(
+            source="provider_name",
+            allow_null=True,
+            help_text="The provider's display name (e.g. `Google Calendar`); null for manual blocks.",
+        )
         calendar = serializers.SerializerMethodField(help_text="The synced calendar's name; null for manual blocks.")
+        reason = serializers.SerializerMethodField(
+            help_text="Why a synced block blocks, never what the event was: `busy` (a busy event), `tentative` "
+            "(a tentative event, blocked because block_tentative is on), `all_day` (an all-day event, blocked "
+            "because block_all_day is on). Null for manual blocks."
+        )
         note = serializers.SerializerMethodField(help_text="The merchant's own note; null for synced blocks.")
 
         def get_calendar(self, obj) -> str | None:
             return obj.calendar.summary if obj.calendar_id else None
+
+        @extend_schema_field(serializers.ChoiceField(choices=BlockedTime.Reason.choices, allow_null=True))
+        def get_reason(self, obj) -> str | None:
+            return (obj.reason or None) if obj.is_synced else None
 
         def get_note(self, obj) -> str | None:
             return None if obj.is_synced else obj.note

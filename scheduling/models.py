@@ -37,6 +37,14 @@ class BlockedTime(models.Model):
         related_name="blocked_times",
     )
     external_key = models.CharField(max_length=512, null=True, blank=True)  # noqa: DJ001 - NULL: not unique-checked
+    kept_group = models.ForeignKey(
+        "integrations.KeptBlockGroup",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="blocked_times",
+        help_text="Kept from a disconnected calendar; removing the group removes these.",
+    )
     reason = models.CharField(max_length=20, choices=Reason.choices, blank=True, help_text="Synced blocks only.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -59,6 +67,11 @@ class BlockedTime(models.Model):
     @property
     def is_synced(self) -> bool:
         return self.source != self.Source.MANUAL
+
+    @property
+    def provider_name(self) -> str | None:
+        """The provider's display name (the ``Source`` label), None for a manual block."""
+        return self.get_source_display() if self.is_synced else None
 
 
 class Booking(models.Model):

@@ -1,8 +1,9 @@
 """Calendar providers, registered explicitly by key (no import side effects).
 
-``CalendarConnection.provider`` is a key of :data:`PROVIDERS`. Callers that need to talk
-to a provider ask :func:`client_for` and get a :class:`~integrations.providers.base.CalendarClient`;
-they never import a provider package themselves.
+``CalendarConnection.provider`` is a key of :data:`PROVIDERS`. Services talk to a provider
+through ``integrations.services.clients.connection_client``, which asks :func:`client_for`
+for a :class:`~integrations.providers.base.CalendarClient`; nothing outside this package
+imports a provider package itself. Adding a provider is its package plus one line here.
 """
 
 from __future__ import annotations
@@ -13,20 +14,20 @@ from integrations.providers.google.provider import GoogleProvider
 
 if TYPE_CHECKING:
     from integrations.models import CalendarConnection
-    from integrations.providers.base import CalendarClient
+    from integrations.providers.base import CalendarClient, Provider, TokensSaved
 
-PROVIDERS = {
+PROVIDERS: dict[str, type[Provider]] = {
     GoogleProvider.key: GoogleProvider,
 }
 
 
-def provider_for(key: str):
+def provider_for(key: str) -> type[Provider]:
     try:
         return PROVIDERS[key]
     except KeyError:
         raise LookupError(f"unknown calendar provider {key!r}") from None
 
 
-def client_for(connection: CalendarConnection) -> CalendarClient:
-    """A client speaking for ``connection`` (its tokens, its provider)."""
-    return provider_for(connection.provider).client(connection)
+def client_for(connection: CalendarConnection, *, on_tokens: TokensSaved | None = None) -> CalendarClient:
+    """A client speaking for ``connection`` (its tokens, its provider); ``on_tokens`` saves refreshes."""
+    return provider_for(connection.provider).client(connection, on_tokens=on_tokens)

@@ -158,6 +158,40 @@ class ChannelInfo:
     expires_at: dt.datetime
 
 
+# --- connecting (OAuth providers) -------------------------------------------------------------
+
+
+class TokenExchangeFailed(Exception):
+    """The provider did not turn the authorization code into tokens."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    """Where to send the merchant, and what must stay on our server until the callback
+    (a PKCE verifier, or msal's whole auth-code flow): never put ``secret`` in a cookie."""
+
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class GrantedTokens:
+    access_token: str
+    refresh_token: str | None
+    expires_at: dt.datetime | None
+    scopes: frozenset[str] | None  # None: the token response did not say
+    account_id: str = ""  # the provider's stable id of the account, when the token response names it
+    account_email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteAccount:
+    """The external account behind a connection: ``id`` is what makes it one account (§8)."""
+
+    id: str
+    email: str
+
+
 class AuthKind(StrEnum):
     OAUTH = "oauth"  # a redirect to the provider's consent screen
     CREDENTIALS = "credentials"  # a form: server, user name, (app-specific) password

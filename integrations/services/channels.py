@@ -1,7 +1,7 @@
 """Push-notification channels: open, renew, stop (SPEC §5).
 
 A channel is opened per selected calendar with a fresh id and a secret token, only when
-``GOOGLE_WEBHOOK_URL`` can be reached by the provider (https, or plain http on a loopback
+the provider's webhook URL (``GOOGLE_WEBHOOK_URL``) can be reached by it (https, or plain http on a loopback
 host for the local emulator); otherwise the periodic sync is all there is. Channels
 cannot be extended: before one expires a new one is opened, and only then is the old
 one stopped, so no change falls between the two. Stopping is best effort at the
@@ -15,32 +15,27 @@ import datetime as dt
 import logging
 import secrets
 import uuid
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, WatchChannel
-from integrations.providers import client_for
+from integrations.providers import PROVIDERS, provider_for
 from integrations.providers.base import CalendarClient, NotFound, ProviderError
+from integrations.selectors import provider_pushes
+from integrations.services.clients import connection_client
 
 logger = logging.getLogger(__name__)
 
 RENEW_BEFORE = dt.timedelta(days=1)  # open the successor this long before a channel expires
 KEEP_STOPPED = dt.timedelta(days=1)  # stopped rows are kept this long past their expiry
 STALE_STOP_GUARD_SECONDS = 10 * 60  # one stop attempt per stale channel per this period
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _USABLE_STATUSES = (CalendarConnection.Status.ACTIVE, CalendarConnection.Status.ERROR)
 
 
-def webhook_url_usable(url: str | None = None) -> bool:
-    """Whether the provider can deliver to ``url`` (default: ``GOOGLE_WEBHOOK_URL``)."""
-    parts = urlsplit(url if url is not None else settings.GOOGLE_WEBHOOK_URL)
-    if not parts.hostname:
-        return False
-    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS)
+def _pushing_providers() -> list[str]:
+    return [key for key in PROVIDERS if provider_pushes(key)]
 
 
 def calendar_watch_enqueue(*, calendar_id: int) -> None:
@@ -64,11 +59,12 @@ def calendar_watch_open(*, calendar_id: int, renewing: WatchChannel | None = Non
     Without ``renewing`` this is idempotent: a calendar that already has an active channel
     not yet due for renewal keeps it.
     """
-    if not webhook_url_usable():
-        logger.info("GOOGLE_WEBHOOK_URL is not reachable by Google: calendar %s relies on periodic sync", calendar_id)
-        return None
     calendar = _watchable_calendar(calendar_id)
     if calendar is None:
+        return None
+    provider = calendar.connection.provider
+    if not provider_pushes(provider):
+        logger.info("no usable webhook URL for %s: calendar %s relies on periodic sync", provider, calendar_id)
         return None
     guard = f"integrations:watch-open:{calendar_id}"
     if not cache.add(guard, 1, timeout=60):
@@ -80,8 +76,8 @@ def calendar_watch_open(*, calendar_id: int, renewing: WatchChannel | None = Non
             if current is not None:
                 return current
         channel_id, token = str(uuid.uuid4()), secrets.token_urlsafe(32)
-        info = client_for(calendar.connection).watch(
-            calendar.external_id, address=settings.GOOGLE_WEBHOOK_URL, channel_id=channel_id, token=token
+        info = connection_client(calendar.connection).watch(
+            calendar.external_id, address=provider_for(provider).webhook_url(), channel_id=channel_id, token=token
         )
         channel = WatchChannel.objects.create(
             calendar=calendar,
@@ -137,9 +133,9 @@ def watch_channel_renew(*, channel_pk: int) -> WatchChannel | None:
         return None
     new = calendar_watch_open(calendar_id=old.calendar_id, renewing=old)
     connection = old.calendar.connection
-    if new is None and _watchable_calendar(old.calendar_id) is not None and webhook_url_usable():
+    if new is None and _watchable_calendar(old.calendar_id) is not None and provider_pushes(connection.provider):
         return None  # could not open a successor now: keep the old one until the next attempt
-    client = client_for(connection) if connection.status in _USABLE_STATUSES else None
+    client = connection_client(connection) if connection.status in _USABLE_STATUSES else None
     watch_channel_stop(channel=old, client=client)
     return new
 
@@ -153,7 +149,7 @@ def watch_channel_stop_stale(*, channel_pk: int) -> None:
         return
     connection = channel.calendar.connection
     usable = connection.status in _USABLE_STATUSES and bool(connection.refresh_token or connection.access_token)
-    watch_channel_stop(channel=channel, client=client_for(connection) if usable else None)
+    watch_channel_stop(channel=channel, client=connection_client(connection) if usable else None)
 
 
 # --- what the periodic task looks at -------------------------------------------------------
@@ -170,10 +166,10 @@ def watch_channels_due_for_renewal() -> list[int]:
 
 def calendars_without_channel() -> list[int]:
     """Selected calendars of usable connections with no active channel (e.g. a failed watch)."""
-    if not webhook_url_usable():
-        return []
     return list(
-        ExternalCalendar.objects.filter(selected=True, connection__status__in=_USABLE_STATUSES)
+        ExternalCalendar.objects.filter(
+            selected=True, connection__status__in=_USABLE_STATUSES, connection__provider__in=_pushing_providers()
+        )
         .exclude(channels__status=WatchChannel.Status.ACTIVE)
         .values_list("pk", flat=True)
     )

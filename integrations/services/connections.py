@@ -8,21 +8,28 @@ outside database transactions, so a slow provider never holds a row lock.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.api import ApplicationError
-from integrations.models import CalendarConnection, ExternalCalendar
-from integrations.providers import client_for
-from integrations.providers.base import PermissionDenied, ProviderError, RemoteCalendar
-from integrations.providers.google.oauth import GrantedTokens, TokenExchangeFailed, code_exchange
-from integrations.providers.google.provider import GoogleProvider
+from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
+from integrations.providers import provider_for
+from integrations.providers.base import (
+    GrantedTokens,
+    PermissionDenied,
+    ProviderError,
+    RemoteAccount,
+    RemoteCalendar,
+    TokenExchangeFailed,
+)
 from integrations.services.channels import calendar_channels_stop, calendar_watch_enqueue
+from integrations.services.clients import connection_client
+from integrations.services.kept_blocks import kept_blocks_adopt, kept_blocks_keep
+from integrations.services.oauth_states import oauth_state_issue, oauth_state_new
 from integrations.services.sync import calendar_sync_enqueue
 from merchants.models import Merchant
 from scheduling.models import BlockedTime
@@ -41,190 +48,242 @@ class ConnectFailed(Exception):
         self.message = message
 
 
-# --- tokens --------------------------------------------------------------------------------
-
-
-def connection_tokens_refreshed(*, connection: CalendarConnection, access_token: str, expires_at: dt.datetime | None):
-    """Persist a refreshed access token (encrypted by the field); the refresh token stays."""
-    if connection.pk is not None:
-        CalendarConnection.objects.filter(pk=connection.pk).update(
-            access_token=access_token, token_expires_at=expires_at
-        )
-    connection.access_token = access_token
-    connection.token_expires_at = expires_at
-
-
-def connection_reauth_required_mark(*, connection: CalendarConnection, message: str) -> None:
-    """The grant is dead: flag the connection for reconnection and stop its channels locally."""
-    connection.status = CalendarConnection.Status.REAUTH_REQUIRED
-    connection.last_error = message
-    if connection.pk is None:
-        return
-    with transaction.atomic():
-        CalendarConnection.objects.filter(pk=connection.pk).exclude(
-            status=CalendarConnection.Status.DISCONNECTED
-        ).update(status=CalendarConnection.Status.REAUTH_REQUIRED, last_error=message)
-        # Google would refuse a stop with these credentials; local bookkeeping is what is left.
-        for calendar in ExternalCalendar.objects.filter(connection_id=connection.pk):
-            calendar_channels_stop(calendar=calendar, client=None)
-    logger.warning("calendar connection %s needs re-authorisation: %s", connection.pk, message)
-
-
 # --- connect -------------------------------------------------------------------------------
+
+
+def oauth_connect_start(*, merchant: Merchant, provider: str) -> tuple[str, str]:
+    """Begin an OAuth connect: returns ``(state, authorization_url)``; the flow's secret
+    (PKCE verifier) stays server-side with the state."""
+    description = provider_for(provider)
+    missing = description.missing_configuration()
+    if missing:
+        raise ApplicationError(
+            f"{description.name} is not configured on this server: set {' and '.join(missing)}.",
+            code=f"{provider}_not_configured",
+            status_code=503,
+        )
+    state = oauth_state_new()
+    request = description.authorization_request(state=state)
+    oauth_state_issue(merchant=merchant, provider=provider, state=state, secret=request.secret)
+    return state, request.url
 
 
 @dataclass(frozen=True)
 class _Authorized:
     tokens: GrantedTokens
+    account: RemoteAccount
     calendars: list[RemoteCalendar]
-    primary: RemoteCalendar
 
 
-def _authorize(*, code: str, code_verifier: str, state: str, callback_scopes: Iterable[str]) -> _Authorized:
+def _authorize(*, provider: str, code: str, secret: str, state: str, callback: Mapping[str, str]) -> _Authorized:
+    description = provider_for(provider)
     try:
-        tokens = code_exchange(code=code, code_verifier=code_verifier, state=state)
+        tokens = description.authorization_complete(code=code, secret=secret, state=state, callback=callback)
     except TokenExchangeFailed as exc:
-        raise ConnectFailed("token_exchange_failed", f"Google did not issue tokens: {exc}") from exc
-    # The token response is authoritative; the callback's ``scope`` is the fallback.
-    granted = tokens.scopes if tokens.scopes is not None else frozenset(callback_scopes)
-    if not GoogleProvider.grants_calendar_read(granted):
-        raise ConnectFailed("missing_scope", "Calendar access was not granted on Google's consent screen.")
+        raise ConnectFailed("token_exchange_failed", f"{description.name} did not issue tokens: {exc}") from exc
+    if not description.grants_calendar_read(tokens.scopes or frozenset()):
+        raise ConnectFailed("missing_scope", f"Calendar access was not granted on {description.name}'s consent screen.")
     # A throw-away, unsaved connection lets the ordinary client read the calendar list.
     probe = CalendarConnection(
-        provider=GoogleProvider.key,
+        provider=provider,
         access_token=tokens.access_token,
         refresh_token=tokens.refresh_token,
         token_expires_at=tokens.expires_at,
     )
     try:
-        calendars = client_for(probe).list_calendars()
+        calendars = connection_client(probe).list_calendars()
     except PermissionDenied as exc:
-        raise ConnectFailed("missing_scope", "Google refused to list calendars with the granted access.") from exc
+        raise ConnectFailed("missing_scope", f"{description.name} refused to list calendars.") from exc
     except ProviderError as exc:
-        raise ConnectFailed("token_exchange_failed", f"Google's calendar list could not be read: {exc}") from exc
-    primary = next((c for c in calendars if c.primary), None)
-    if primary is None:
-        raise ConnectFailed("token_exchange_failed", "Google returned no primary calendar for this account.")
-    return _Authorized(tokens=tokens, calendars=calendars, primary=primary)
+        raise ConnectFailed("token_exchange_failed", f"The calendar list could not be read: {exc}") from exc
+    account = description.account_of(tokens=tokens, calendars=calendars)
+    if account is None or not any(c.primary for c in calendars):
+        raise ConnectFailed("token_exchange_failed", f"{description.name} returned no primary calendar.")
+    return _Authorized(tokens=tokens, account=account, calendars=calendars)
 
 
-def google_connection_complete(
-    *, merchant: Merchant, code: str, code_verifier: str, state: str, callback_scopes: Iterable[str] = ()
+def oauth_connection_complete(
+    *, merchant: Merchant, provider: str, code: str, secret: str, state: str, callback: Mapping[str, str]
 ) -> CalendarConnection:
     """Finish the OAuth callback: exchange, check scopes, read calendars, store it all at once.
 
     Raises :class:`ConnectFailed` with the reason to show the merchant; nothing is stored then.
     """
-    authorized = _authorize(code=code, code_verifier=code_verifier, state=state, callback_scopes=callback_scopes)
-    try:
-        connection, selected = _connection_store(merchant=merchant, authorized=authorized)
-    except Exception as exc:  # any failure here must become a visible reason, not a 500
-        logger.exception("storing the Google connection of merchant %s failed", merchant.pk)
-        raise ConnectFailed("storage_failed", "The connection could not be saved; please try again.") from exc
-    # Queued after the store committed: a broker hiccup must not be reported as a failed
-    # connect (it is saved; the periodic sync and channel check pick the calendars up).
-    for calendar_id in selected:
+    authorized = _authorize(provider=provider, code=code, secret=secret, state=state, callback=callback)
+    connection, selected = connection_store(
+        merchant=merchant,
+        provider=provider,
+        account=authorized.account,
+        calendars=authorized.calendars,
+        credentials={
+            "access_token": authorized.tokens.access_token,
+            # prompt=consent always yields a refresh token; keep none rather than a stale one.
+            "refresh_token": authorized.tokens.refresh_token,
+            "token_expires_at": authorized.tokens.expires_at,
+            "granted_scopes": " ".join(sorted(authorized.tokens.scopes or ())),
+        },
+    )
+    connection_syncs_start(calendar_ids=selected)
+    return connection
+
+
+def connection_syncs_start(*, calendar_ids: Iterable[int]) -> None:
+    """Queue the initial sync (and channel) of freshly selected calendars. Called after the
+    store committed: a broker hiccup must not be reported as a failed connect (it is saved;
+    the periodic sync and channel check pick the calendars up)."""
+    for calendar_id in calendar_ids:
         try:
             calendar_sync_enqueue(calendar_id=calendar_id, trigger="initial")
             calendar_watch_enqueue(calendar_id=calendar_id)
         except Exception:
             logger.exception("could not queue the initial sync of calendar %s", calendar_id)
-    return connection
+
+
+def connection_store(
+    *,
+    merchant: Merchant,
+    provider: str,
+    account: RemoteAccount,
+    calendars: list[RemoteCalendar],
+    credentials: dict,
+) -> tuple[CalendarConnection, list[int]]:
+    """Store a working connection and its calendars; returns it with the selected calendar ids.
+
+    Refuses an account another merchant holds (``account_in_use``, §8); any other failure is
+    ``storage_failed``. Nothing is stored on failure.
+    """
+    if (
+        CalendarConnection.objects.filter(provider=provider, account_id=account.id)
+        .exclude(merchant=merchant)
+        .exclude(status=CalendarConnection.Status.DISCONNECTED)
+        .exists()
+    ):
+        raise ConnectFailed("account_in_use", "This account is already connected to another merchant.")
+    try:
+        return _connection_store(
+            merchant=merchant, provider=provider, account=account, calendars=calendars, credentials=credentials
+        )
+    except IntegrityError as exc:
+        if CalendarConnection.objects.filter(provider=provider, account_id=account.id).exclude(merchant=merchant):
+            # Another merchant connected the same account at the same moment: the constraint decided.
+            raise ConnectFailed("account_in_use", "This account is already connected to another merchant.") from exc
+        logger.exception("storing the %s connection of merchant %s failed", provider, merchant.pk)
+        raise ConnectFailed("storage_failed", "The connection could not be saved; please try again.") from exc
+    except Exception as exc:  # any failure here must become a visible reason, not a 500
+        logger.exception("storing the %s connection of merchant %s failed", provider, merchant.pk)
+        raise ConnectFailed("storage_failed", "The connection could not be saved; please try again.") from exc
 
 
 @transaction.atomic
-def _connection_store(*, merchant: Merchant, authorized: _Authorized) -> tuple[CalendarConnection, list[int]]:
-    tokens, primary = authorized.tokens, authorized.primary
+def _connection_store(
+    *, merchant: Merchant, provider: str, account: RemoteAccount, calendars: list[RemoteCalendar], credentials: dict
+) -> tuple[CalendarConnection, list[int]]:
     # Tokens stay deferred: an old row encrypted under a lost key must not block reconnecting.
     connection = (
         CalendarConnection.objects.select_for_update()
         .defer(*TOKEN_FIELDS)
-        .filter(merchant=merchant, provider=GoogleProvider.key)
+        .filter(merchant=merchant, provider=provider)
         .first()
-    ) or CalendarConnection(merchant=merchant, provider=GoogleProvider.key)
-    if connection.pk and connection.account_email and connection.account_email != primary.id:
-        # Another Google account: the old account's calendars (and their blocks) go.
+    ) or CalendarConnection(merchant=merchant, provider=provider)
+    previous = connection.account_id or connection.account_email
+    if connection.pk and previous and previous != account.id:
+        # Another account: the old account's calendars (and their blocks) go.
         connection.calendars.all().delete()
     connection.status = CalendarConnection.Status.ACTIVE
-    connection.account_email = primary.id
-    connection.access_token = tokens.access_token
-    # prompt=consent always yields a refresh token; keep none rather than a stale one.
-    connection.refresh_token = tokens.refresh_token
-    connection.token_expires_at = tokens.expires_at
-    connection.granted_scopes = " ".join(sorted(tokens.scopes or ()))
+    connection.account_id = account.id
+    connection.account_email = account.email
+    for name, value in credentials.items():
+        setattr(connection, name, value)
     connection.connected_at = timezone.now()
     connection.last_error = ""
     connection.save()
 
-    remote_ids = {c.id for c in authorized.calendars}
+    remote_ids = {c.id for c in calendars}
     connection.calendars.exclude(external_id__in=remote_ids).delete()
-    for remote in authorized.calendars:
+    for remote in calendars:
         ExternalCalendar.objects.update_or_create(
             connection=connection,
             external_id=remote.id,
             defaults={"summary": remote.summary[:255], "primary": remote.primary, "time_zone": remote.time_zone},
         )
     if not connection.calendars.filter(selected=True).exists():
-        connection.calendars.filter(external_id=primary.id).update(selected=True)
+        default = next((c for c in calendars if c.primary), calendars[0] if calendars else None)
+        if default is not None:
+            connection.calendars.filter(external_id=default.id).update(selected=True)
+    kept_blocks_adopt(connection=connection)
     selected = list(connection.calendars.filter(selected=True).values_list("pk", flat=True))
-    logger.info("merchant %s connected Google Calendar (connection %s)", merchant.pk, connection.pk)
+    logger.info("merchant %s connected %s (connection %s)", merchant.pk, provider, connection.pk)
     return connection, selected
 
 
 # --- preferences, selection, manual sync ---------------------------------------------------
 
 
-def _require_usable(connection: CalendarConnection | None) -> CalendarConnection:
+def _require_usable(connection: CalendarConnection | None, provider: str) -> CalendarConnection:
+    name = provider_for(provider).name
     if connection is None or not connection.is_connected:
-        raise ApplicationError("Google Calendar is not connected.", code="not_connected", status_code=409)
+        raise ApplicationError(f"{name} is not connected.", code="not_connected", status_code=409)
     if connection.status == CalendarConnection.Status.REAUTH_REQUIRED:
-        raise ApplicationError("Google Calendar needs to be reconnected.", code="reauth_required", status_code=409)
+        raise ApplicationError(f"{name} needs to be reconnected.", code="reauth_required", status_code=409)
     return connection
 
 
-def _resync_selected(connection: CalendarConnection, *, trigger: str, full: bool) -> list[int]:
-    calendars = connection.calendars.filter(selected=True)
-    if full:
-        # No cursor means a full listing, which re-applies the rules to every event.
-        calendars.update(sync_cursor="")
-    ids = list(calendars.values_list("pk", flat=True))
-    for calendar_id in ids:
-        calendar_sync_enqueue(calendar_id=calendar_id, trigger=trigger)
-    return ids
+def _selected_ids(connection: CalendarConnection) -> list[int]:
+    return list(connection.calendars.filter(selected=True).values_list("pk", flat=True))
 
 
 @transaction.atomic
 def connection_preferences_update(
-    *, merchant: Merchant, block_tentative: bool | None = None, block_all_day: bool | None = None
+    *, merchant: Merchant, provider: str, block_tentative: bool | None = None, block_all_day: bool | None = None
 ) -> CalendarConnection:
-    """Change the busy rules; a change re-syncs every selected calendar in full."""
+    """Change the busy rules (SPEC §12: without asking the provider where it need not be).
+
+    Turning a rule off only removes what it let in: stored blocks say whether they are
+    all-day and why they block, so that is a local delete. Turning one on needs events we
+    never stored (privacy): one full sync per selected calendar, coalesced with any queued.
+    """
     connection, _ = CalendarConnection.objects.select_for_update().get_or_create(
-        merchant=merchant,
-        provider=GoogleProvider.key,
-        defaults={"status": CalendarConnection.Status.DISCONNECTED},
+        merchant=merchant, provider=provider, defaults={"status": CalendarConnection.Status.DISCONNECTED}
     )
-    changed = []
+    changed = {}
     for name, value in (("block_tentative", block_tentative), ("block_all_day", block_all_day)):
         if value is not None and getattr(connection, name) != value:
             setattr(connection, name, value)
-            changed.append(name)
-    if changed:
-        connection.save(update_fields=[*changed, "updated_at"])
-        if connection.is_connected and connection.status != CalendarConnection.Status.REAUTH_REQUIRED:
-            _resync_selected(connection, trigger="manual", full=True)
+            changed[name] = value
+    if not changed:
+        return connection
+    connection.save(update_fields=[*changed, "updated_at"])
+    if not connection.is_connected or connection.status == CalendarConnection.Status.REAUTH_REQUIRED:
+        return connection
+    synced = BlockedTime.objects.filter(calendar__connection=connection)
+    if changed.get("block_tentative") is False:
+        synced.filter(reason=BlockedTime.Reason.TENTATIVE).delete()
+    if changed.get("block_all_day") is False:
+        synced.filter(all_day=True).delete()
+    if any(changed.values()):
+        calendars = connection.calendars.filter(selected=True)
+        calendars.update(sync_cursor="")  # no cursor: a full listing re-applies the rules
+        for calendar_id in calendars.values_list("pk", flat=True):
+            calendar_sync_enqueue(calendar_id=calendar_id, trigger=SyncRun.Trigger.PREFERENCES)
     return connection
 
 
-def connection_sync_request(*, connection: CalendarConnection | None) -> list[int]:
-    """Queue a sync of every selected calendar (SPEC: manual re-sync)."""
-    connection = _require_usable(connection)
+def connection_sync_request(*, connection: CalendarConnection | None, provider: str) -> list[int]:
+    """Queue a manual sync of every selected calendar; a calendar whose sync is queued or
+    running absorbs the request (SPEC §12). Returns the selected calendars' ids."""
+    connection = _require_usable(connection, provider)
+    ids = _selected_ids(connection)
     with transaction.atomic():
-        return _resync_selected(connection, trigger="manual", full=False)
+        for calendar_id in ids:
+            calendar_sync_enqueue(calendar_id=calendar_id, trigger=SyncRun.Trigger.MANUAL)
+    return ids
 
 
-def calendars_selection_update(*, connection: CalendarConnection | None, selection: dict[int, bool]) -> None:
+def calendars_selection_update(
+    *, connection: CalendarConnection | None, provider: str, selection: dict[int, bool]
+) -> None:
     """Select or deselect calendars by id; deselecting removes their blocks and channels."""
-    connection = _require_usable(connection)
+    connection = _require_usable(connection, provider)
     calendars = {c.pk: c for c in connection.calendars.filter(pk__in=selection)}
     unknown = set(selection) - set(calendars)
     if unknown:
@@ -234,7 +293,7 @@ def calendars_selection_update(*, connection: CalendarConnection | None, selecti
     deselect = [c for pk, c in calendars.items() if c.selected and not selection[pk]]
     select = [c for pk, c in calendars.items() if not c.selected and selection[pk]]
     if deselect:
-        client = client_for(connection)
+        client = connection_client(connection)
         for calendar in deselect:
             calendar_channels_stop(calendar=calendar, client=client)
     with transaction.atomic():
@@ -253,7 +312,7 @@ def calendars_selection_update(*, connection: CalendarConnection | None, selecti
 def _provider_cleanup(connection: CalendarConnection) -> None:
     """Best effort at the provider: stop channels, revoke the grant. Failures are logged."""
     usable = connection.status != CalendarConnection.Status.REAUTH_REQUIRED and bool(connection.refresh_token)
-    client = client_for(connection) if (connection.refresh_token or connection.access_token) else None
+    client = connection_client(connection) if (connection.refresh_token or connection.access_token) else None
     for calendar in connection.calendars.all():
         try:
             calendar_channels_stop(calendar=calendar, client=client if usable else None)
@@ -264,7 +323,7 @@ def _provider_cleanup(connection: CalendarConnection) -> None:
     try:
         client.revoke()
     except ProviderError as exc:
-        logger.warning("revoking the Google grant of connection %s failed: %s", connection.pk, exc)
+        logger.warning("revoking the grant of connection %s failed: %s", connection.pk, exc)
 
 
 def connection_disconnect(*, connection: CalendarConnection, delete_blocked_times: bool) -> None:
@@ -282,12 +341,10 @@ def connection_disconnect(*, connection: CalendarConnection, delete_blocked_time
     except DecryptionError:
         logger.warning("tokens of connection %s cannot be decrypted; disconnecting locally only", connection.pk)
     with transaction.atomic():
-        synced = BlockedTime.objects.filter(calendar__connection=connection)
         if delete_blocked_times:
-            synced.delete()
+            BlockedTime.objects.filter(calendar__connection=connection).delete()
         else:
-            # Before the calendars go: their FK would cascade to these rows.
-            synced.update(source=BlockedTime.Source.MANUAL, calendar=None, external_key=None)
+            kept_blocks_keep(connection=connection)
         ExternalCalendar.objects.filter(connection=connection).delete()
         CalendarConnection.objects.filter(pk=connection.pk).update(
             status=CalendarConnection.Status.DISCONNECTED,
@@ -296,6 +353,7 @@ def connection_disconnect(*, connection: CalendarConnection, delete_blocked_time
             token_expires_at=None,
             granted_scopes="",
             account_email="",
+            account_id="",
             connected_at=None,
             last_synced_at=None,
             last_error="",

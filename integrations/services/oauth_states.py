@@ -1,8 +1,9 @@
 """Issuing and spending OAuth ``state`` values (CSRF protection of the connect flow).
 
 A state is random (256 bits), recorded server-side as a SHA-256 hash with the merchant
-who asked for it, and spent at most once within :data:`STATE_TTL`. The API layer also
-puts it, signed, in an HttpOnly cookie, so a callback is accepted only in the browser
+who asked for it and the flow's secret (the PKCE verifier, encrypted), and spent at most
+once within :data:`STATE_TTL`. The API layer puts only the state, signed, in an HttpOnly
+cookie, so a callback is accepted only in the browser
 that started the flow, for the merchant who started it, once, and within minutes.
 https://datatracker.ietf.org/doc/html/rfc6749#section-10.12
 """
@@ -27,21 +28,31 @@ class InvalidState(Exception):
     """The callback's state is missing, forged, expired, replayed or someone else's."""
 
 
+class StateSecretUnreadable(Exception):
+    """The state is good but its stored secret cannot be decrypted (a broken key): our side failed."""
+
+
 def _hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def oauth_state_issue(*, merchant: Merchant, provider: str) -> str:
-    """A fresh state for ``merchant``; old records are swept on the way."""
+def oauth_state_new() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def oauth_state_issue(*, merchant: Merchant, provider: str, state: str, secret: str) -> None:
+    """Record ``state`` (from :func:`oauth_state_new`) for ``merchant`` with the flow's secret;
+    old records are swept on the way."""
     now = timezone.now()
     OAuthState.objects.filter(created_at__lt=now - _KEEP_SPENT).delete()
-    state = secrets.token_urlsafe(32)
-    OAuthState.objects.create(merchant=merchant, provider=provider, state_hash=_hash(state), created_at=now)
-    return state
+    OAuthState.objects.create(
+        merchant=merchant, provider=provider, state_hash=_hash(state), secret=secret, created_at=now
+    )
 
 
-def oauth_state_spend(*, merchant: Merchant, provider: str, state: str | None, cookie_state: str | None) -> None:
-    """Accept ``state`` once, or raise :class:`InvalidState` saying why (for the log)."""
+def oauth_state_spend(*, merchant: Merchant, provider: str, state: str | None, cookie_state: str | None) -> str:
+    """Accept ``state`` once and return the flow's secret, or raise :class:`InvalidState`
+    saying why (for the log). The secret is wiped from the row as it is spent."""
     if not state:
         raise InvalidState("the callback carries no state")
     if not cookie_state:
@@ -58,7 +69,12 @@ def oauth_state_spend(*, merchant: Merchant, provider: str, state: str | None, c
         created_at__gte=now - STATE_TTL,
     ).update(used_at=now)
     if spent == 1:
-        return
+        try:
+            secret = OAuthState.objects.values_list("secret", flat=True).get(state_hash=_hash(state))
+        except Exception as exc:  # the field's decryption failed: nothing the merchant did
+            raise StateSecretUnreadable("the stored flow secret cannot be decrypted") from exc
+        OAuthState.objects.filter(state_hash=_hash(state)).update(secret="")
+        return secret
     record = OAuthState.objects.filter(state_hash=_hash(state), provider=provider).first()
     if record is None:
         raise InvalidState("unknown state")

@@ -1,19 +1,25 @@
 """Starting and running calendar syncs: coalesced requests, one run at a time per calendar.
 
 A request sets a per-calendar "sync pending" key and queues a task only when the key was
-not already set (``cache.add``), so a burst of push notifications queues one task (on Redis,
-a notification's bookkeeping, message number, pending key and time, is one Lua script). The
-task takes the calendar's lock and clears the key as it starts syncing; a request that
-arrives meanwhile sets the key again, and its task, finding the lock held, leaves the
-work to the holder, which checks the key after releasing the lock and syncs once more.
-A burst therefore costs at most two syncs, with or without a Celery worker (eager mode).
+not already set (``cache.add``). The task takes the calendar's lock and clears the key as
+it starts syncing; a request that arrives meanwhile sets the key again, and its task,
+finding the lock held, leaves the work to the holder, which checks the key after releasing
+the lock and syncs once more. A manual request is absorbed whole by a sync that is queued
+or running (SPEC §12).
 
-With a worker, a burst can outlast a sync (10,000 notifications take seconds to arrive),
-so a notification coming less than ``CALENDAR_NOTIFICATION_SETTLE_SECONDS`` after the
-previous one does not sync at once: its task waits until notifications have been quiet
-that long (or ``CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS`` have passed), so the first
-notification of a burst syncs right away and the rest share one more sync. In eager mode
-tasks run inline, with nothing to wait on, so this settling is skipped.
+Bursts of notifications (docs/calendar-sync.md). A *burst* is a run of notifications for
+one calendar each less than ``CALENDAR_NOTIFICATION_SETTLE_SECONDS`` after the previous
+one. Its first notification syncs at once; every later one only makes sure that one
+*trailing* sync is scheduled, which runs once notifications have been quiet for the settle
+time, or ``CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS`` after the trailing sync was first
+asked for, whichever comes first. So a burst shorter than the maximum delay costs at most
+two syncs whatever its pace, and no change waits longer than the maximum delay (a longer
+burst costs one more sync per maximum delay). Burst notifications never touch the
+pending key, so a sync in progress is not re-run for them. With a worker the trailing sync
+is a task with a countdown; in eager mode (no broker: development, the demo) a daemon
+thread waits for it, so the webhook still answers at once. On Redis a notification's
+bookkeeping (message number, its time, the burst test and the pending key) is one Lua
+script; elsewhere the same steps through the cache API, on the same keys and values.
 The sync itself is ``integrations.sync.engine``; retries are the task's business.
 """
 
@@ -23,19 +29,21 @@ import datetime as dt
 import functools
 import logging
 import re
+import threading
 import time
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisSerializer
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
-from integrations.providers import client_for
-from integrations.providers.base import ProviderError, ReauthRequired
-from integrations.sync.engine import calendar_sync, error_text
+from integrations.providers.base import ProviderError
+from integrations.services.clients import connection_client
+from integrations.sync.engine import calendar_sync
 from integrations.sync.locks import calendar_sync_lock
 
 logger = logging.getLogger(__name__)
@@ -43,13 +51,28 @@ logger = logging.getLogger(__name__)
 PENDING_TTL_SECONDS = 10 * 60  # a lost task blocks new requests at most this long
 MAX_ROUNDS = 3  # syncs one task runs back to back before handing over to a fresh task
 # Requests that may ride on one already queued; the others always queue their own task.
-COALESCED_TRIGGERS = frozenset({SyncRun.Trigger.NOTIFICATION, SyncRun.Trigger.PERIODIC, SyncRun.Trigger.HORIZON})
+COALESCED_TRIGGERS = frozenset(
+    {
+        SyncRun.Trigger.NOTIFICATION,
+        SyncRun.Trigger.PERIODIC,
+        SyncRun.Trigger.HORIZON,
+        SyncRun.Trigger.PREFERENCES,
+    }
+)
 # Triggers that list the whole window and reconcile; the rest are incremental when they can be.
 FULL_TRIGGERS = frozenset(
-    {SyncRun.Trigger.INITIAL, SyncRun.Trigger.SELECTION, SyncRun.Trigger.MANUAL, SyncRun.Trigger.HORIZON}
+    {
+        SyncRun.Trigger.INITIAL,
+        SyncRun.Trigger.SELECTION,
+        SyncRun.Trigger.MANUAL,
+        SyncRun.Trigger.HORIZON,
+        SyncRun.Trigger.PREFERENCES,
+    }
 )
 HORIZON_SLACK = dt.timedelta(hours=12)  # a window this close to the horizon is not rolled yet
 SYNCABLE_STATUSES = (CalendarConnection.Status.ACTIVE, CalendarConnection.Status.ERROR)
+MESSAGE_TTL_SECONDS = 32 * 24 * 3600  # a channel's highest message number: longer than any channel lives
+IN_BURST = "in_burst"
 
 
 def _pending_key(calendar_id: int) -> str:
@@ -57,17 +80,22 @@ def _pending_key(calendar_id: int) -> str:
 
 
 def _notified_key(calendar_id: int) -> str:
-    return f"integrations:sync-notified:{calendar_id}"  # when the latest notification came
+    return f"integrations:sync-notified:{calendar_id}"  # when the latest notification came (ms)
 
 
-def _settling_key(calendar_id: int) -> str:
-    return f"integrations:sync-settling:{calendar_id}"  # a settling task waits; since when
+def _trailing_key(calendar_id: int) -> str:
+    return f"integrations:sync-trailing:{calendar_id}"  # a trailing sync is scheduled; since when (ms)
 
 
-def _settling_enabled() -> bool:
+def _now_ms() -> int:
+    # Whole milliseconds: stored as a plain integer, so Lua and Django's cache read the same value.
+    return int(time.time() * 1000)
+
+
+def _eager() -> bool:
     from integrations.tasks import calendar_sync_task
 
-    return not calendar_sync_task.app.conf.task_always_eager
+    return bool(calendar_sync_task.app.conf.task_always_eager)
 
 
 def calendar_sync_enqueue(*, calendar_id: int, trigger: str) -> None:
@@ -76,7 +104,7 @@ def calendar_sync_enqueue(*, calendar_id: int, trigger: str) -> None:
 
 
 def calendar_sync_request(*, calendar_id: int, trigger: str, message: tuple[str, int] | None = None) -> bool | None:
-    """Ask for a sync now; returns whether a task was queued (False: one is already waiting).
+    """Ask for a sync now; returns whether a sync was queued or scheduled (False: absorbed).
 
     ``message``: ``(key, number)`` of a numbered push notification. Numbers only grow on a
     channel and a sync requested for a later message covers every earlier change, so when a
@@ -89,39 +117,30 @@ def calendar_sync_request(*, calendar_id: int, trigger: str, message: tuple[str,
         noted = _request_note(calendar_id=calendar_id, trigger=trigger, message=message)
         if noted is None:
             return None
-        added, previous = noted
-        if not added:
-            return False
-        if _in_burst(previous):
-            _settling_task_queue(calendar_id=calendar_id, trigger=trigger)
+        if noted == IN_BURST:
+            _trailing_sync_schedule(calendar_id=calendar_id)
             return True
+        if not noted:
+            return False
+    elif trigger == SyncRun.Trigger.MANUAL:
+        if not cache.add(_pending_key(calendar_id), trigger, timeout=PENDING_TTL_SECONDS) or _sync_running(calendar_id):
+            return False  # a queued or running sync absorbs a manual request
     else:
         cache.set(_pending_key(calendar_id), trigger, timeout=PENDING_TTL_SECONDS)
     calendar_sync_task.delay(calendar_id, trigger)
     return True
 
 
-def _in_burst(previous: float | None) -> bool:
-    """Whether a notification whose predecessor came at ``previous`` is part of a burst (the
-    previous one came less than the settle time ago) and a worker can wait for its end."""
-    return (
-        previous is not None
-        and time.time() - previous < settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS
-        and _settling_enabled()
-    )
+def _sync_running(calendar_id: int) -> bool:
+    return SyncRun.objects.filter(calendar_id=calendar_id, status=SyncRun.Status.RUNNING).exists()
 
 
-def _request_note(
-    *, calendar_id: int, trigger: str, message: tuple[str, int] | None
-) -> tuple[bool, float | None] | None:
-    """Note a coalesced request: None when ``message`` is a repeat (see ``calendar_sync_request``);
-    else whether the pending key was added and, for a notification that added it, when the
-    previous notification came (each notification notes its time).
-
-    On Redis this is one round trip (``_REQUEST_NOTE``); elsewhere the same steps through the
-    cache API. Both read and write the same keys and values, so either reads the other's.
+def _request_note(*, calendar_id: int, trigger: str, message: tuple[str, int] | None) -> bool | str | None:
+    """Note a coalesced request: None when ``message`` is a repeat; :data:`IN_BURST` for a
+    notification less than the settle time after the previous one (it touches no pending
+    key); otherwise whether the pending key was added. Every notification notes its time.
     """
-    now = time.time()
+    now = _now_ms()
     notified = _notified_key(calendar_id) if trigger == SyncRun.Trigger.NOTIFICATION else None
     script = _request_note_script()
     if script is not None:
@@ -131,19 +150,22 @@ def _request_note(
         if last is not None and message[1] <= last:
             return None
         cache.set(message[0], message[1], timeout=MESSAGE_TTL_SECONDS)
-    added = cache.add(_pending_key(calendar_id), trigger, timeout=PENDING_TTL_SECONDS)
-    previous = None
     if notified is not None:
-        previous = cache.get(notified) if added else None
+        previous = cache.get(notified)
         cache.set(notified, now, timeout=PENDING_TTL_SECONDS)
-    return added, previous
+        if previous is not None and now - previous < _settle_ms():
+            return IN_BURST
+    return cache.add(_pending_key(calendar_id), trigger, timeout=PENDING_TTL_SECONDS)
 
 
-MESSAGE_TTL_SECONDS = 32 * 24 * 3600  # a channel's highest message number: longer than any channel lives
+def _settle_ms() -> int:
+    return int(settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS * 1000)
+
 
 # KEYS: pending, notified ("" for other triggers), message key ("" when none).
-# ARGV: pending value, pending TTL, now, message number (canonical decimal, not negative), its TTL.
-# Numbers are compared as decimal strings (length first): exact beyond 2^53, unlike Lua's numbers.
+# ARGV: pending value, pending TTL, now (ms), message number (canonical decimal, not negative),
+# its TTL, settle time (ms). Numbers are compared as decimal strings (length first): exact
+# beyond 2^53, unlike Lua's numbers. Returns false (a repeat), -1 (in a burst), 1 or 0 (added).
 _REQUEST_NOTE = """
 if KEYS[3] ~= '' then
   local last = redis.call('GET', KEYS[3])
@@ -152,29 +174,30 @@ if KEYS[3] ~= '' then
   end
   redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[5])
 end
-local added = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])
-local previous = false
 if KEYS[2] ~= '' then
-  if added then
-    previous = redis.call('GET', KEYS[2])
-  end
+  local previous = redis.call('GET', KEYS[2])
   redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
+  if previous and tonumber(ARGV[3]) - tonumber(previous) < tonumber(ARGV[6]) then
+    return -1
+  end
 end
-return {added and 1 or 0, previous}
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  return 1
+end
+return 0
 """
 _serializer = RedisSerializer()
 
 
-def _request_note_redis(script, calendar_id, trigger, message, notified, now) -> tuple[bool, float | None] | None:
+def _request_note_redis(script, calendar_id, trigger, message, notified, now) -> bool | str | None:
     keys = [cache.make_key(_pending_key(calendar_id)), cache.make_key(notified) if notified else ""]
     keys.append(cache.make_key(message[0]) if message is not None else "")
-    argv = [_serializer.dumps(trigger), PENDING_TTL_SECONDS, _serializer.dumps(now)]
-    argv += [str(message[1]) if message is not None else "", MESSAGE_TTL_SECONDS]
+    argv = [_serializer.dumps(trigger), PENDING_TTL_SECONDS, now]
+    argv += [str(message[1]) if message is not None else "", MESSAGE_TTL_SECONDS, _settle_ms()]
     result = script(keys=keys, args=argv)
     if result is None:
         return None
-    added, previous = result
-    return bool(added), (_serializer.loads(previous) if previous is not None else None)
+    return IN_BURST if result == -1 else bool(result)
 
 
 def _request_note_script():
@@ -193,25 +216,54 @@ def _request_note_script_on(location: str):
     return redis.Redis.from_url(location).register_script(_REQUEST_NOTE)
 
 
-def _settling_task_queue(*, calendar_id: int, trigger: str) -> None:
-    """Queue one task that syncs once notifications have settled (none when one already waits)."""
+# --- the trailing sync of a burst -------------------------------------------------------------
+
+
+def _trailing_sync_schedule(*, calendar_id: int) -> None:
+    """Make sure one trailing sync is scheduled for the burst going on (none when one is)."""
+    if not cache.add(_trailing_key(calendar_id), _now_ms(), timeout=PENDING_TTL_SECONDS):
+        return
+    if _eager():
+        threading.Thread(target=_trailing_sync_wait, args=(calendar_id,), daemon=True).start()
+        return
     from integrations.tasks import calendar_sync_task
 
-    if cache.add(_settling_key(calendar_id), time.time(), timeout=PENDING_TTL_SECONDS):
-        calendar_sync_task.apply_async(
-            (calendar_id, trigger), {"settle": True}, countdown=settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS
-        )
+    calendar_sync_task.apply_async(
+        (calendar_id, SyncRun.Trigger.NOTIFICATION),
+        {"settle": True},
+        countdown=settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS,
+    )
 
 
-def _settle_remaining(calendar_id: int) -> float | None:
-    """Seconds a settling task must still wait; None when nothing is pending any more."""
-    if cache.get(_pending_key(calendar_id)) is None:
+def _trailing_remaining(calendar_id: int) -> float | None:
+    """Seconds the trailing sync must still wait; None when none is scheduled any more."""
+    since = cache.get(_trailing_key(calendar_id))
+    if since is None:
         return None
-    now = time.time()
-    last = cache.get(_notified_key(calendar_id)) or 0.0
-    since = cache.get(_settling_key(calendar_id)) or now
-    quiet_at = last + settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS
-    return max(0.0, min(quiet_at, since + settings.CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS) - now)
+    last = cache.get(_notified_key(calendar_id)) or since
+    due = min(last + _settle_ms(), since + int(settings.CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS * 1000))
+    return max(0.0, (due - _now_ms()) / 1000)
+
+
+def _trailing_sync_run(calendar_id: int) -> list[SyncRun]:
+    """The burst has settled (or waited long enough): sync once, unless a sync is already queued."""
+    cache.delete(_trailing_key(calendar_id))
+    if not cache.add(_pending_key(calendar_id), SyncRun.Trigger.NOTIFICATION, timeout=PENDING_TTL_SECONDS):
+        return []  # a queued sync, or the one running, picks the burst's changes up
+    return calendar_sync_run(calendar_id=calendar_id, trigger=SyncRun.Trigger.NOTIFICATION)
+
+
+def _trailing_sync_wait(calendar_id: int) -> None:
+    """Eager mode: wait in this daemon thread for the burst to settle, then sync."""
+    try:
+        while (remaining := _trailing_remaining(calendar_id)) is not None and remaining > 0:
+            time.sleep(remaining)
+        if remaining is not None:
+            _trailing_sync_run(calendar_id)
+    except Exception:
+        logger.exception("the trailing sync of calendar %s failed", calendar_id)
+    finally:
+        db_connection.close()
 
 
 def calendar_sync_pending(*, calendar_id: int) -> bool:
@@ -229,28 +281,28 @@ def _calendar_for_sync(calendar_id: int) -> ExternalCalendar | None:
 def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -> list[SyncRun]:
     """Sync one calendar unless another worker is syncing it; returns the runs made here.
 
-    ``settle``: a burst is going on; wait (re-queued) until notifications are quiet, and
-    do nothing if a sync has taken the request meanwhile. Provider errors propagate after
-    being recorded (the task retries transient ones).
+    ``settle``: this is a burst's trailing sync; it waits (re-queued) until notifications
+    are quiet or the maximum delay has passed. Provider errors propagate after being
+    recorded (the task retries transient ones).
     """
-    runs: list[SyncRun] = []
-    key = _pending_key(calendar_id)
     if settle:
-        wait = _settle_remaining(calendar_id)
+        wait = _trailing_remaining(calendar_id)
         if wait is None:
-            cache.delete(_settling_key(calendar_id))
-            return runs
+            return []
         if wait > 0:
             from integrations.tasks import calendar_sync_task
 
             calendar_sync_task.apply_async((calendar_id, trigger), {"settle": True}, countdown=wait)
-            return runs
+            return []
+        return _trailing_sync_run(calendar_id)
+    runs: list[SyncRun] = []
+    key = _pending_key(calendar_id)
     while True:
         with calendar_sync_lock(calendar_id) as lock:
             if not lock.acquired:
                 logger.info("calendar %s is being synced elsewhere; the holder takes the request", calendar_id)
                 return runs
-            cache.delete_many([key, _settling_key(calendar_id)])
+            cache.delete(key)
             calendar = _calendar_for_sync(calendar_id)
             if calendar is None:
                 logger.info("calendar %s is gone, deselected or not connected: nothing to sync", calendar_id)
@@ -262,13 +314,14 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
                     # Nothing will retry this run: later requests must queue their own task.
                     cache.delete(key)
                 raise
+            finally:
+                if trigger == SyncRun.Trigger.NOTIFICATION:
+                    # The burst's clock counts from the end of its sync: a sender that waits for
+                    # our answer (eager mode syncs before answering) is still the same burst.
+                    cache.set(_notified_key(calendar_id), _now_ms(), timeout=PENDING_TTL_SECONDS)
         # Requests made while we held the lock left their work to us.
         pending = cache.get(key)
         if pending is None:
-            return runs
-        if pending == SyncRun.Trigger.NOTIFICATION and _settling_enabled():
-            # Notifications came during the sync: likely a burst; sync once it has settled.
-            _settling_task_queue(calendar_id=calendar_id, trigger=pending)
             return runs
         if len(runs) >= MAX_ROUNDS:
             from integrations.tasks import calendar_sync_task
@@ -279,21 +332,14 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
 
 
 def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat) -> SyncRun:
-    client = client_for(calendar.connection)
-    try:
-        return calendar_sync(
-            calendar=calendar,
-            client=client,
-            trigger=trigger,
-            full=trigger in FULL_TRIGGERS,
-            heartbeat=heartbeat,
-        )
-    except ReauthRequired as exc:
-        # Also stops the connection's channels; the client may have done it already (idempotent).
-        from integrations.services.connections import connection_reauth_required_mark
-
-        connection_reauth_required_mark(connection=calendar.connection, message=error_text(exc))
-        raise
+    # A ReauthRequired marks the connection on its way out of the client (services.clients).
+    return calendar_sync(
+        calendar=calendar,
+        client=connection_client(calendar.connection),
+        trigger=trigger,
+        full=trigger in FULL_TRIGGERS,
+        heartbeat=heartbeat,
+    )
 
 
 def calendars_due_for_periodic_sync() -> list[int]:

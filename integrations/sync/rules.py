@@ -9,7 +9,8 @@ https://docs.python.org/3/library/zoneinfo.html
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from integrations.providers.base import EventKind, EventStatus, RemoteEvent, Response
@@ -27,13 +28,22 @@ class BusyPreferences:
     block_all_day: bool = True
 
 
+class BlockReason(StrEnum):
+    """Why a block blocks (the values of ``BlockedTime.Reason``), never what the event was."""
+
+    BUSY = "busy"
+    TENTATIVE = "tentative"  # blocks only because block_tentative is on
+    ALL_DAY = "all_day"  # an all-day event (blocks only because block_all_day is on)
+
+
 @dataclass(frozen=True, slots=True)
 class BlockInterval:
-    """What a busy event blocks: aware UTC instants, end exclusive."""
+    """What a busy event blocks: aware UTC instants, end exclusive, and why."""
 
     start: dt.datetime
     end: dt.datetime
     all_day: bool = False
+    reason: BlockReason = BlockReason.BUSY
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +67,24 @@ def is_busy(event: RemoteEvent, prefs: BusyPreferences) -> bool:
         return False
     if event.own_response == Response.DECLINED:
         return False
-    tentative = event.status == EventStatus.TENTATIVE or event.own_response in TENTATIVE_RESPONSES
-    if tentative and not prefs.block_tentative:
+    if is_tentative(event) and not prefs.block_tentative:
         return False
     return not (event.all_day and not prefs.block_all_day)
+
+
+def is_tentative(event: RemoteEvent) -> bool:
+    """Tentative: the organizer marked it so, or the merchant answered "maybe" or not at all."""
+    return event.status == EventStatus.TENTATIVE or event.own_response in TENTATIVE_RESPONSES
+
+
+def block_reason(event: RemoteEvent) -> BlockReason:
+    """Why a busy ``event`` blocks. A tentative all-day event is ``tentative``: that setting is
+    the one the merchant is least likely to see from the block itself (all-day blocks look all-day)."""
+    if is_tentative(event):
+        return BlockReason.TENTATIVE
+    if event.all_day:
+        return BlockReason.ALL_DAY
+    return BlockReason.BUSY
 
 
 def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
@@ -98,7 +122,7 @@ def event_block(
     zone: ZoneInfo,
     window: Window | None = None,
 ) -> BlockInterval | None:
-    """The blocked time ``event`` should have, or None when it should have none.
+    """The blocked time ``event`` should have (with its reason), or None when it should have none.
 
     ``window`` drops intervals outside the synced stretch: incremental listings carry no
     time bounds, so they can hold instances far past the horizon.
@@ -108,4 +132,4 @@ def event_block(
     interval = event_interval(event, zone)
     if interval is None or (window is not None and not window.overlaps(interval)):
         return None
-    return interval
+    return replace(interval, reason=block_reason(event))

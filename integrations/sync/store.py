@@ -39,22 +39,27 @@ class WriteCounts:
 
 
 def _same(block: BlockedTime, interval: BlockInterval) -> bool:
-    return block.start == interval.start and block.end == interval.end and block.all_day == interval.all_day
+    return (
+        block.start == interval.start
+        and block.end == interval.end
+        and block.all_day == interval.all_day
+        and block.reason == interval.reason
+    )
 
 
 @transaction.atomic
 def blocked_times_apply(*, calendar: ExternalCalendar, blocks: Mapping[str, BlockInterval | None]) -> WriteCounts:
     """Make the calendar's stored blocks for ``blocks``' keys match it exactly.
 
-    A key mapped to an interval gets exactly that blocked time; a key mapped to None has
-    none afterwards. Keys not in ``blocks`` are left alone.
+    A key mapped to an interval gets exactly that blocked time (timing and reason); a key
+    mapped to None has none afterwards. Keys not in ``blocks`` are left alone.
     """
     if not blocks:
         return WriteCounts()
     existing = {
         block.external_key: block
         for block in BlockedTime.objects.filter(calendar=calendar, external_key__in=list(blocks)).only(
-            "id", "external_key", "start", "end", "all_day"
+            "id", "external_key", "start", "end", "all_day", "reason"
         )
     }
     merchant_id = calendar.connection.merchant_id
@@ -78,16 +83,18 @@ def blocked_times_apply(*, calendar: ExternalCalendar, blocks: Mapping[str, Bloc
                     start=interval.start,
                     end=interval.end,
                     all_day=interval.all_day,
+                    reason=str(interval.reason),
                 )
             )
         elif not _same(block, interval):
             block.start, block.end, block.all_day = interval.start, interval.end, interval.all_day
+            block.reason = str(interval.reason)
             block.updated_at = now  # bulk_update does not run auto_now
             to_update.append(block)
     if to_create:
         _insert(to_create)
     if to_update:
-        BlockedTime.objects.bulk_update(to_update, ["start", "end", "all_day", "updated_at"])
+        BlockedTime.objects.bulk_update(to_update, ["start", "end", "all_day", "reason", "updated_at"])
     if to_delete:
         BlockedTime.objects.filter(pk__in=to_delete).delete()
     return WriteCounts(upserted=len(to_create) + len(to_update), deleted=len(to_delete))
@@ -101,6 +108,7 @@ _COPY_FIELDS = (
     "start",
     "end",
     "all_day",
+    "reason",
     "note",
     "created_at",
     "updated_at",
@@ -125,7 +133,7 @@ def _insert(blocks: list[BlockedTime]) -> None:
         for block in blocks:
             copy.write_row(
                 (block.merchant_id, block.calendar_id, block.external_key, block.source, block.start,
-                 block.end, block.all_day, block.note, now, now)
+                 block.end, block.all_day, block.reason, block.note, now, now)
             )  # fmt: skip
 
 

@@ -105,7 +105,7 @@ def test_admin_disconnect_action_keeps_blocks_as_manual(admin_client, connection
     assert connection.status == "disconnected"
     assert connection.access_token is None and connection.refresh_token is None
     block = BlockedTime.objects.get()
-    assert (block.source, block.calendar, block.external_key) == ("manual", None, None)
+    assert (block.source, block.calendar, block.kept_group is not None) == ("manual", None, True)
 
 
 def test_admin_sync_now_action_queues_selected_calendars(

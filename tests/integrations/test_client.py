@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import CalendarConnection
-from integrations.providers import client_for
 from integrations.providers.base import (
     CursorExpired,
     EventStatus,
@@ -17,6 +16,7 @@ from integrations.providers.base import (
     RateLimited,
     TransientError,
 )
+from integrations.services.clients import connection_client as client_for
 
 pytestmark = pytest.mark.usefixtures("quiet_google")
 

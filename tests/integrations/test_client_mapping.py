@@ -151,3 +151,33 @@ def test_calendar_list_entry_prefers_the_merchants_own_name():
     assert calendar.summary == "My team" and not calendar.primary
     primary = calendar_from_google({"id": "me@example.com", "summary": "me@example.com", "primary": True})
     assert primary.primary and primary.id == "me@example.com"
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc_hour", "utc_minute"),
+    [("GMT+02:00", 8, 0), ("GMT-05:30", 15, 30), ("UTC", 10, 0), ("GMT", 10, 0), ("UTC+5", 5, 0)],
+)
+def test_naive_datetime_in_an_offset_named_zone_is_read_at_that_offset(zone, utc_hour, utc_minute):
+    """``GMT+02:00`` is not an IANA name (ZoneInfo refuses it) but means +02:00, never the calendar's zone."""
+    event = event_from_google(
+        {
+            "id": "e1",
+            "start": {"dateTime": "2024-01-05T10:00:00", "timeZone": zone},
+            "end": {"dateTime": "2024-01-05T11:00:00", "timeZone": zone},
+        },
+        calendar_zone="America/New_York",
+    )
+    assert event.start == dt.datetime(2024, 1, 5, utc_hour, utc_minute, tzinfo=UTC)
+    assert event.end - event.start == dt.timedelta(hours=1)
+
+
+def test_posix_etc_zones_keep_their_inverted_sign_and_unknown_names_fall_back():
+    posix = event_from_google(
+        {"id": "e1", "start": {"dateTime": "2024-01-05T10:00:00", "timeZone": "Etc/GMT+2"}},
+    )
+    assert posix.start == dt.datetime(2024, 1, 5, 12, 0, tzinfo=UTC)  # Etc/GMT+2 is UTC-2
+    unknown = event_from_google(
+        {"id": "e1", "start": {"dateTime": "2024-01-05T10:00:00", "timeZone": "W. Europe Standard Time"}},
+        calendar_zone="Europe/Berlin",
+    )
+    assert unknown.start == dt.datetime(2024, 1, 5, 9, 0, tzinfo=UTC)

@@ -54,7 +54,8 @@ def test_disconnect_keeps_synced_blocks_as_manual(google_connected, api, synced_
     assert response.status_code == 204
     _assert_disconnected(google_connected.connection.pk)
     kept = BlockedTime.objects.get(pk=synced_block.pk)
-    assert (kept.source, kept.calendar_id, kept.external_key) == ("manual", None, None)
+    assert (kept.source, kept.calendar_id, kept.external_key) == ("manual", None, synced_block.external_key)
+    assert kept.kept_group is not None  # one group per calendar, removable at once (SPEC §9)
     assert (kept.start, kept.end) == (synced_block.start, synced_block.end)
     assert BlockedTime.objects.filter(pk=manual_block.pk).exists()
     # Revoked at Google, and channels stopped there.

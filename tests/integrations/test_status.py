@@ -13,6 +13,9 @@ from tests.integrations.conftest import CALENDARS_URL, STATUS_URL, SYNC_URL
 pytestmark = pytest.mark.usefixtures("quiet_google")
 
 STATUS_KEYS = {
+    "provider",
+    "push",
+    "next_sync_at",
     "connected",
     "status",
     "account_email",
@@ -32,6 +35,7 @@ def test_not_connected(api):
     body = response.json()
     assert set(body) == STATUS_KEYS
     assert body["connected"] is False and body["status"] == "not_connected"
+    assert body["provider"] == "google" and body["next_sync_at"] is None
     assert body["calendars"] == [] and body["account_email"] is None
     assert body["preferences"] == {"block_tentative": False, "block_all_day": True}
 
@@ -51,8 +55,10 @@ def test_connected_status(google_connected, api):
     assert body["connected_at"] and body["last_synced_at"]
     assert body["last_error"] is None
     [calendar] = [c for c in body["calendars"] if c["primary"]]
+    assert (body["provider"], body["push"], body["next_sync_at"]) == ("google", True, None)
     assert calendar == {
         "id": google_connected.calendar.pk,
+        "external_id": google_connected.email,
         "summary": calendar["summary"],
         "primary": True,
         "selected": True,

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from integrations.fields import DecryptionError
 from integrations.models import CalendarConnection
-from integrations.providers import client_for
 from integrations.providers.base import ReauthRequired
+from integrations.services.clients import connection_client as client_for
 from tests.integrations.conftest import STATUS_URL, connect, session_client
 
 pytestmark = pytest.mark.usefixtures("quiet_google")

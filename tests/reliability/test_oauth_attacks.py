@@ -20,18 +20,21 @@ import pytest
 import requests
 from django.conf import settings
 from django.core import signing
+from django.db import connection as django_db_connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from integrations.api import STATE_COOKIE
+from integrations.api import state_cookie_name
 from integrations.emulators.google.pytest_plugin import TEST_CLIENT_ID
 from integrations.models import CalendarConnection, ExternalCalendar, OAuthState, WatchChannel
 from integrations.providers.google.provider import GoogleProvider
 from scheduling.models import BlockedTime
 from tests.integrations.conftest import CONNECT_URL, connect_start, consent, session_client
 from tests.reliability import figures
+
+STATE_COOKIE = state_cookie_name("google")
 
 pytestmark = pytest.mark.usefixtures("quiet_google")
 
@@ -196,9 +199,7 @@ def test_a_tampered_cookie_is_refused(merchant, started, google_emulator, tamper
 def test_a_cookie_signed_with_our_salt_but_naming_another_state_is_refused(merchant, started, google_emulator):
     """Even a validly signed cookie must carry the very state of the callback."""
     client, url = started
-    client.cookies[STATE_COOKIE] = signing.dumps(
-        {"state": "x" * 43, "verifier": "v" * 64}, salt=f"integrations.google.oauth-state:{merchant.pk}"
-    )
+    client.cookies[STATE_COOKIE] = signing.dumps("x" * 43, salt=f"integrations.oauth-state:google:{merchant.pk}")
     assert reason_of(client.get(url)) == "invalid_state"
     assert rows_of(merchant) == NOTHING
 
@@ -525,3 +526,25 @@ def test_login_and_logout_ignore_off_site_next(merchant, target):
     assert_safe_redirect(response)
     response = client.post(f"/accounts/logout/?{urlencode({'next': target})}", {"next": target})
     assert_safe_redirect(response)
+
+
+def test_the_pkce_verifier_never_leaves_the_server(merchant, google_emulator, google_account):
+    """SPEC §12: the cookie carries the signed state only; the verifier stays encrypted in
+    the state's row and is wiped when the state is spent."""
+    client = session_client(merchant)
+    authorization_url = connect_start(client)
+    raw = client.cookies[STATE_COOKIE].value
+    payload = base64.urlsafe_b64decode(raw.split(":")[0] + "==").decode()
+    [record] = OAuthState.objects.filter(merchant=merchant, used_at__isnull=True)
+    verifier = record.secret
+    assert len(verifier) >= 43
+    assert verifier not in raw and verifier not in payload
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    assert parse_qs(urlsplit(authorization_url).query)["code_challenge"] == [challenge]
+    with django_db_connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM integrations_oauthstate WHERE id = %s", [record.pk])
+        assert verifier not in cursor.fetchone()[0]  # encrypted at rest
+
+    client.get(consent(authorization_url))
+
+    assert OAuthState.objects.get(pk=record.pk).secret == ""

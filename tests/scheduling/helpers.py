@@ -46,7 +46,9 @@ def dst_change_days(zone: str) -> tuple[dt.date, dt.date]:
     raise AssertionError(f"{zone} has no DST changes")
 
 
-def synced_block(merchant, start, end, *, summary="Work", key="event-1", all_day=False) -> BlockedTime:
+def synced_block(
+    merchant, start, end, *, summary="Work", key="event-1", all_day=False, reason=BlockedTime.Reason.BUSY
+) -> BlockedTime:
     connection, _ = CalendarConnection.objects.get_or_create(
         merchant=merchant, provider="google", defaults={"account_email": "owner@example.com"}
     )
@@ -61,6 +63,7 @@ def synced_block(merchant, start, end, *, summary="Work", key="event-1", all_day
         source=BlockedTime.Source.GOOGLE,
         calendar=calendar,
         external_key=key,
+        reason=reason,
     )
 
 

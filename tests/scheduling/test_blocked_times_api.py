@@ -39,7 +39,9 @@ def test_list_returns_overlapping_blocks_with_merchant_offsets(api, merchant):
             "end": at(monday, "11:00").isoformat(),
             "all_day": False,
             "source": "manual",
+            "source_name": None,
             "calendar": None,
+            "reason": None,
             "note": "Dentist",
         },
         {
@@ -48,11 +50,37 @@ def test_list_returns_overlapping_blocks_with_merchant_offsets(api, merchant):
             "end": at(monday, "13:00").isoformat(),
             "all_day": False,
             "source": "google",
+            "source_name": "Google Calendar",
             "calendar": "Family",
+            "reason": "busy",
             "note": None,
         },
     ]
     assert response.json()[0]["start"].endswith(("+01:00", "+02:00"))  # Europe/Berlin
+
+
+@pytest.mark.parametrize("reason", ["busy", "tentative", "all_day"])
+def test_list_says_why_a_synced_block_blocks_and_which_provider_it_came_from(api, merchant, reason):
+    monday = next_weekday(0)
+    synced_block(merchant, at(monday, "12:00"), at(monday, "13:00"), reason=reason)
+    manual_block(merchant, at(monday, "14:00"), at(monday, "15:00"))
+
+    response = api.get(URL, {"start": at(monday, "00:00").isoformat(), "end": at(monday, "23:59").isoformat()})
+
+    assert response.status_code == 200
+    assert [(b["source"], b["source_name"], b["reason"]) for b in response.json()] == [
+        ("google", "Google Calendar", reason),
+        ("manual", None, None),
+    ]
+
+
+def test_provider_names_come_from_the_source_labels(merchant):
+    monday = next_weekday(0)
+    block = synced_block(merchant, at(monday, "12:00"), at(monday, "13:00"))
+    for source, label in BlockedTime.Source.choices:
+        block.source = source
+        assert block.provider_name == (None if source == "manual" else label)
+    assert BlockedTime.Source.GOOGLE.label == "Google Calendar"
 
 
 def test_list_includes_blocks_that_only_partly_overlap_and_excludes_touching_ones(api, merchant):

@@ -187,15 +187,26 @@ def _series_overlaps(master: Event, query: EventQuery, horizon: dt.datetime) -> 
     return False
 
 
+def _is_orphan(event: Event, calendar: Calendar) -> bool:
+    """An exception whose series master is not on ``calendar``."""
+    master = calendar.events.get(event.recurring_event_id)
+    return master is None or not master.is_master
+
+
 def _full_listing(calendar: Calendar, query: EventQuery, horizon: dt.datetime) -> list:
     show_cancelled = _shows_cancelled(query)
     items = []
     for event in list(calendar.events.values()):
         if event.recurring_event_id:
-            if query.single_events:
-                continue  # reached through its master
             master = calendar.events.get(event.recurring_event_id)
-            if master is not None and master.status == "cancelled" and not show_cancelled:
+            if _is_orphan(event, calendar):
+                # An occurrence without its series on this calendar (the owner was invited to
+                # that one occurrence only): listed like a one-off event, in both modes.
+                if event.status == "cancelled" and not show_cancelled:
+                    continue
+            elif query.single_events:
+                continue  # reached through its master
+            elif master.status == "cancelled" and not show_cancelled:
                 continue
             # Cancelled exceptions of a live series are listed even without showDeleted.
             if not _in_window(event.start_utc, event.end_utc, query):
@@ -247,10 +258,8 @@ def _incremental_listing(calendar: Calendar, query: EventQuery, horizon: dt.date
             for ghost_id, (original, seq) in event.ghosts.items():
                 if seq > since:
                     add(Ghost(ghost_id, event, original, seq, {}))
-        else:
-            master = calendar.events.get(event.recurring_event_id)
-            if master is None or master.seq <= since:
-                add(event)
+        elif _is_orphan(event, calendar) or calendar.events[event.recurring_event_id].seq <= since:
+            add(event)
     return items
 
 

@@ -109,7 +109,10 @@ def expand(
             for part in value.split(","):
                 parsed = _parse_value(part, params, series_tz)
                 if all_day:
-                    day = parsed if not isinstance(parsed, dt.datetime) else parsed.astimezone(series_tz).date()
+                    # A DATE-TIME on an all-day series names the date as written, in its own
+                    # TZID (or UTC for ``Z``): ``EXDATE;TZID=Europe/Berlin:20260105T000000``
+                    # is 5 January whatever the series zone (DAVx5 and node-ical read it so).
+                    day = parsed.date() if isinstance(parsed, dt.datetime) else parsed
                     point = dt.datetime.combine(day, dt.time())
                     (included if name == "RDATE" else excluded).add(point)
                 elif isinstance(parsed, dt.datetime):
@@ -122,16 +125,16 @@ def expand(
             raise ValueError(f"Unsupported recurrence line: {raw_line!r}")
     if not has_rule:
         included.add(dtstart)
+    # An RDATE earlier than the series start is still an instance: RFC 5545 (3.8.5.2) builds
+    # the recurrence set from DTSTART, the rules and every RDATE, minus the exclusions.
     if all_day:
-        result = sorted(
-            point.date() for point in included if point not in excluded and point <= bound and point >= dtstart
-        )
+        result = sorted(point.date() for point in included if point not in excluded and point <= bound)
         return result[:limit]
     excluded_instants = {point.astimezone(UTC) for point in excluded}
     out = []
     for point in sorted(included, key=lambda p: p.astimezone(UTC)):
         instant = point.astimezone(UTC)
-        if instant in excluded_instants or point > bound or point < dtstart:
+        if instant in excluded_instants or point > bound:
             continue
         local = point.astimezone(series_tz)
         if local.date() in excluded_days:

@@ -16,7 +16,7 @@ import re
 from .errors import EmulatorError
 from .recurrence import expand
 from .state import Calendar, Clock, Event, Instance, new_event_id
-from .timeutil import UTC, format_datetime, start_of_day, zone
+from .timeutil import UTC, event_zone, format_datetime, start_of_day
 
 # Writable properties of the Event schema in the Calendar v3 discovery document.
 EVENT_FIELDS = {
@@ -66,6 +66,8 @@ EVENT_TYPES = {"default", "outOfOffice", "focusTime", "workingLocation", "birthd
 STATUSES = {"confirmed", "tentative", "cancelled"}
 _TIMING_FIELDS = {"start", "end", "recurrence", "status"}
 _ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
+# An occurrence's id (``{masterId}_YYYYMMDD[THHMMSSZ]``), for seeding one that has no master here.
+_INSTANCE_ID_RE = re.compile(r"^[a-v0-9]{5,1000}_[0-9]{8}(T[0-9]{6}Z)?$")
 MAX_INSTANCES = 20000
 
 
@@ -84,7 +86,7 @@ def _parse_edt(value: dict, cal_tz: dt.tzinfo, what: str) -> tuple[dt.date | dt.
         raise EmulatorError(f"{what} needs date or dateTime")
     try:
         parsed = dt.datetime.fromisoformat(raw.replace("z", "Z"))
-        tz = zone(value.get("timeZone")) if value.get("timeZone") else cal_tz
+        tz = event_zone(value.get("timeZone")) if value.get("timeZone") else cal_tz
     except ValueError as exc:
         raise EmulatorError(f"{what}: {exc}") from exc
     if parsed.tzinfo is None:
@@ -108,7 +110,7 @@ def derive(event: Event) -> None:
     event.start_value, event.end_value = start, end
     event.start_utc, event.end_utc = start_utc, end_utc
     tz_name = body["start"].get("timeZone")
-    event.series_tz = zone(tz_name) if tz_name else cal_tz
+    event.series_tz = event_zone(tz_name) if tz_name else cal_tz
     event.recurrence = list(body["recurrence"]) if body.get("recurrence") else None
     event.recurring_event_id = body.get("recurringEventId")
     if event.recurring_event_id:
@@ -167,7 +169,7 @@ def insert(calendar: Calendar, body: dict, clock: Clock) -> Event:
         raise EmulatorError("An event must be a dict of Google Event JSON")
     _validate(body)
     event_id = body.get("id") or new_event_id()
-    if not _ID_RE.match(event_id):
+    if not (_ID_RE.match(event_id) or (body.get("recurringEventId") and _INSTANCE_ID_RE.match(event_id))):
         raise EmulatorError(f"Invalid event id {event_id!r}: use 5-1024 characters of a-v and 0-9 (base32hex)")
     if event_id in calendar.events:
         raise EmulatorError(f"The requested identifier already exists: {event_id}")

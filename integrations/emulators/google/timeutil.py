@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +22,31 @@ def zone(name: str | None) -> dt.tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"Unknown time zone {name!r}") from exc
+
+
+_OFFSET_NAME = re.compile(r"^(?:GMT|UTC)(?:([+-])(\d{1,2})(?::?(\d{2}))?)?$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def event_zone(name: str | None) -> dt.tzinfo:
+    """The zone of an event's ``start``/``end.timeZone``: an IANA name, or an offset name.
+
+    Real events carry names such as ``GMT+02:00`` (seen in public reports, e.g.
+    home-assistant/core#81917); they mean that fixed offset, not a POSIX ``Etc/GMT`` zone.
+    """
+    try:
+        return zone(name)
+    except ValueError:
+        match = _OFFSET_NAME.match((name or "").strip())
+        if not match:
+            raise
+    sign, hours, minutes = match.groups()
+    if sign is None:
+        return UTC
+    offset = dt.timedelta(hours=int(hours), minutes=int(minutes or 0))
+    if offset >= dt.timedelta(hours=24):
+        raise ValueError(f"Unknown time zone {name!r}")
+    return dt.timezone(-offset if sign == "-" else offset)
 
 
 def is_valid_zone(name: str) -> bool:

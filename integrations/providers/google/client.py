@@ -46,6 +46,7 @@ from integrations.providers.base import (
     RateLimited,
     ReauthRequired,
     RemoteCalendar,
+    TokensSaved,
     TransientError,
 )
 from integrations.providers.google.credentials import credentials_for
@@ -166,8 +167,9 @@ def _from_millis(value: Any) -> dt.datetime | None:
 class GoogleCalendarClient:
     """Read-only Calendar v3 for one connection. Not thread-safe (httplib2): one per task."""
 
-    def __init__(self, connection: CalendarConnection):
+    def __init__(self, connection: CalendarConnection, on_tokens: TokensSaved | None = None):
         self.connection = connection
+        self._on_tokens = on_tokens
         self._service = None
 
     # -- plumbing
@@ -178,7 +180,7 @@ class GoogleCalendarClient:
             from integrations.providers.google.provider import GoogleProvider
 
             http = AuthorizedHttp(
-                credentials_for(self.connection),
+                credentials_for(self.connection, self._on_tokens),
                 http=httplib2.Http(timeout=settings.GOOGLE_API_TIMEOUT_SECONDS),
                 # SPEC §5: a 401 refreshes the token once, then the call fails.
                 max_refresh_attempts=1,
@@ -214,18 +216,10 @@ class GoogleCalendarClient:
                 except ProviderError:
                     raise
                 except _MAPPED as exc:
-                    error = provider_error_from(exc)
-                    if isinstance(error, ReauthRequired):
-                        self._mark_reauth_required(str(error))
-                    raise error from exc
+                    raise provider_error_from(exc) from exc
                 if expect_object and not isinstance(result, dict):
                     raise TransientError("Unreadable answer from the Google Calendar API (not a JSON object)")
         return result
-
-    def _mark_reauth_required(self, message: str) -> None:
-        from integrations.services.connections import connection_reauth_required_mark
-
-        connection_reauth_required_mark(connection=self.connection, message=message)
 
     # -- CalendarClient
 
@@ -310,6 +304,10 @@ class GoogleCalendarClient:
             resource_uri=response.get("resourceUri", ""),
             expires_at=expires_at,
         )
+
+    def renew_channel(self, *, channel_id: str, resource_id: str) -> None:
+        """Google channels cannot be extended: the caller opens a successor."""
+        return None
 
     def stop_channel(self, *, channel_id: str, resource_id: str) -> None:
         body = {"id": channel_id, "resourceId": resource_id}

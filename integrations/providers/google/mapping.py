@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import zoneinfo
 from typing import Any
 
@@ -38,13 +39,28 @@ class MalformedEvent(ValueError):
     """An event whose timing cannot be read."""
 
 
+# ``GMT+02:00``, ``GMT-05:30``, ``UTC+5``, ``GMT``: offset names seen in Google responses
+# (e.g. home-assistant/core#81917). Not IANA names (ZoneInfo refuses them), and not POSIX
+# ``Etc/GMT+2`` either, whose sign is inverted.
+_OFFSET_NAME = re.compile(r"^(?:GMT|UTC)(?:([+-])(\d{1,2})(?::?(\d{2}))?)?$", re.IGNORECASE)
+
+
 def _zone(name: str | None) -> dt.tzinfo | None:
+    """An IANA zone, or the fixed offset an offset name spells; None when neither."""
     if not name:
         return None
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        pass
+    match = _OFFSET_NAME.match(name.strip())
+    if not match:
         return None
+    sign, hours, minutes = match.groups()
+    offset = dt.timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+    if offset >= dt.timedelta(hours=24):
+        return None
+    return dt.timezone(-offset if sign == "-" else offset)
 
 
 def _instant(value: dict[str, Any], default_zone: str | None) -> dt.datetime:

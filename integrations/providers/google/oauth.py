@@ -13,36 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 
 import requests
 from django.conf import settings
 from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-from integrations.providers.base import TransientError
+from integrations.providers.base import AuthorizationRequest, GrantedTokens, TokenExchangeFailed, TransientError
 from integrations.providers.google.provider import GoogleProvider
 
 logger = logging.getLogger(__name__)
-
-
-class TokenExchangeFailed(Exception):
-    """Google did not turn the authorization code into tokens."""
-
-
-@dataclass(frozen=True)
-class AuthorizationRequest:
-    url: str
-    state: str
-    code_verifier: str
-
-
-@dataclass(frozen=True)
-class GrantedTokens:
-    access_token: str
-    refresh_token: str | None
-    expires_at: dt.datetime | None
-    scopes: frozenset[str] | None  # None: the token response did not say
 
 
 def _flow(*, state: str, code_verifier: str | None) -> Flow:
@@ -74,7 +54,7 @@ def authorization_request_build(*, state: str) -> AuthorizationRequest:
         prompt="consent",  # always a new refresh token, also when reconnecting
         include_granted_scopes="false",  # the token covers exactly what we ask for
     )
-    return AuthorizationRequest(url=url, state=state, code_verifier=flow.code_verifier)
+    return AuthorizationRequest(url=url, secret=flow.code_verifier)
 
 
 def _scopes(value) -> frozenset[str] | None:

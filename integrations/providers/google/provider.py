@@ -14,8 +14,13 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from integrations.providers.base import AuthKind, RemoteAccount
+
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from integrations.models import CalendarConnection
+    from integrations.providers.base import AuthorizationRequest, GrantedTokens, RemoteCalendar, TokensSaved
     from integrations.providers.google.client import GoogleCalendarClient
 
 CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
@@ -27,6 +32,9 @@ CALENDAR_FULL = "https://www.googleapis.com/auth/calendar"
 class GoogleProvider:
     key = "google"
     name = "Google Calendar"
+    auth = AuthKind.OAUTH
+    push = True
+    required_settings = ("GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET")
     # One read-only scope covers everything we call: calendarList.list (the account email
     # is the primary calendar's id), events.list, events.watch and channels.stop. Long
     # form, so oauthlib never sees an alias expanded in the token response.
@@ -65,22 +73,53 @@ class GoogleProvider:
         return (root if root.endswith("/") else root + "/") + "calendar/v3/"
 
     @classmethod
+    def webhook_url(cls) -> str:
+        return settings.GOOGLE_WEBHOOK_URL
+
+    @classmethod
     def redirect_uri(cls) -> str:
         return settings.PUBLIC_BASE_URL + cls.callback_path
 
     @classmethod
     def missing_configuration(cls) -> list[str]:
         """Names of the settings that must be set before anyone can connect."""
-        return [
-            name for name in ("GOOGLE_OAUTH_CLIENT_ID", "GOOGLE_OAUTH_CLIENT_SECRET") if not getattr(settings, name, "")
-        ]
+        return [name for name in cls.required_settings if not getattr(settings, name, "")]
 
     @classmethod
     def grants_calendar_read(cls, granted: set[str] | frozenset[str]) -> bool:
         return any(required <= granted for required in cls.sufficient_scope_sets)
 
+    # -- connecting (the services call these; the OAuth libraries load only then)
+
     @classmethod
-    def client(cls, connection: CalendarConnection) -> GoogleCalendarClient:
+    def authorization_request(cls, *, state: str) -> AuthorizationRequest:
+        from integrations.providers.google.oauth import authorization_request_build
+
+        return authorization_request_build(state=state)
+
+    @classmethod
+    def authorization_complete(
+        cls, *, code: str, secret: str, state: str, callback: Mapping[str, str]
+    ) -> GrantedTokens:
+        """Exchange the code (``secret`` is the PKCE verifier); raises TokenExchangeFailed.
+        Scopes: the token response is authoritative, the callback's ``scope`` the fallback."""
+        from dataclasses import replace
+
+        from integrations.providers.google.oauth import code_exchange
+
+        tokens = code_exchange(code=code, code_verifier=secret, state=state)
+        if tokens.scopes is None:
+            tokens = replace(tokens, scopes=frozenset(callback.get("scope", "").split()))
+        return tokens
+
+    @classmethod
+    def account_of(cls, *, tokens: GrantedTokens, calendars: list[RemoteCalendar]) -> RemoteAccount | None:
+        """Google names the account by its primary calendar, whose id is the account's email."""
+        primary = next((c for c in calendars if c.primary), None)
+        return RemoteAccount(id=primary.id, email=primary.id) if primary else None
+
+    @classmethod
+    def client(cls, connection: CalendarConnection, *, on_tokens: TokensSaved | None = None) -> GoogleCalendarClient:
         from integrations.providers.google.client import GoogleCalendarClient
 
-        return GoogleCalendarClient(connection)
+        return GoogleCalendarClient(connection, on_tokens)

@@ -178,3 +178,124 @@ def test_invalid_rule_is_rejected(emu):
 
     with pytest.raises(EmulatorError):
         emu.insert_event(ANN, weekly("2030-01-07T09:00:00", "2030-01-07T10:00:00", "RRULE:FREQ=SOMETIMES"))
+
+
+# --- fidelity found with a third-party client and real event data -----------------------------
+
+
+def test_an_occurrence_without_its_series_is_listed_by_full_and_incremental_listings(emu, service):
+    """Invited to one occurrence only: the calendar holds that instance, not its master."""
+    orphan = emu.insert_event(
+        ANN,
+        {
+            "id": "otherseries01_20300114T080000Z",
+            "recurringEventId": "otherseries01",
+            "originalStartTime": {"dateTime": "2030-01-14T09:00:00+01:00", "timeZone": TZ},
+            "start": {"dateTime": "2030-01-14T09:30:00+01:00", "timeZone": TZ},
+            "end": {"dateTime": "2030-01-14T10:30:00+01:00", "timeZone": TZ},
+        },
+    )
+    one_off = emu.insert_event(
+        ANN, {"start": {"dateTime": "2030-01-15T09:00:00+01:00"}, "end": {"dateTime": "2030-01-15T10:00:00+01:00"}}
+    )
+    first = service.events().list(calendarId="primary", singleEvents=True).execute()
+    assert [e["id"] for e in first["items"]] == [orphan["id"], one_off["id"]]
+    listed = first["items"][0]
+    assert listed["recurringEventId"] == "otherseries01"
+    assert listed["originalStartTime"]["dateTime"] == "2030-01-14T09:00:00+01:00"
+    assert listed["start"]["dateTime"] == "2030-01-14T09:30:00+01:00"
+    windowed = expand(service, timeMin="2030-01-14T00:00:00Z", timeMax="2030-01-15T00:00:00Z")
+    assert [e["id"] for e in windowed] == [orphan["id"]]
+    assert [e["id"] for e in service.events().list(calendarId="primary").execute()["items"]] == [
+        orphan["id"],
+        one_off["id"],
+    ]
+
+    # Uninvited: a tombstone for incremental syncs, gone from full listings without showDeleted.
+    emu.delete_event(ANN, orphan["id"])
+    delta = service.events().list(calendarId="primary", singleEvents=True, syncToken=first["nextSyncToken"]).execute()
+    assert [(e["id"], e["status"]) for e in delta["items"]] == [(orphan["id"], "cancelled")]
+    assert [e["id"] for e in expand(service)] == [one_off["id"]]
+    assert [e["id"] for e in service.events().list(calendarId="primary").execute()["items"]] == [one_off["id"]]
+    assert [e["status"] for e in expand(service, showDeleted=True)] == ["cancelled", "confirmed"]
+
+
+def test_all_day_series_reads_tzid_exdate_and_rdate_values_as_the_date_written(emu, service):
+    # In a calendar far west of Berlin, Berlin midnight of the 5th is still the 4th: the date
+    # written (5th) is what Google excludes, not the date of that instant in the series zone.
+    emu.add_calendar(ANN, "westcoast@example.com", summary="West", time_zone="America/Los_Angeles")
+    series = emu.insert_event(
+        "westcoast@example.com",
+        {
+            "start": {"date": "2026-01-01"},
+            "end": {"date": "2026-01-02"},
+            "recurrence": [
+                "RRULE:FREQ=WEEKLY;COUNT=3;BYDAY=MO",
+                "EXDATE;TZID=Europe/Berlin:20260105T000000",
+                "RDATE;TZID=Europe/Berlin:20260110T000000",
+                "EXDATE:20260119T000000Z",
+            ],
+        },
+    )
+    items = service.events().list(calendarId="westcoast@example.com", singleEvents=True).execute()["items"]
+    assert [e["id"][len(series["id"]) + 1 :] for e in items] == ["20260110", "20260112"]
+    assert [e["start"] for e in items] == [{"date": "2026-01-10"}, {"date": "2026-01-12"}]
+
+
+def test_an_rdate_before_the_series_start_is_an_instance(emu, service):
+    timed = emu.insert_event(
+        ANN,
+        weekly(
+            "2030-01-07T09:00:00",
+            "2030-01-07T10:00:00",
+            "RRULE:FREQ=WEEKLY;COUNT=2",
+            "RDATE;TZID=Europe/Berlin:20300102T150000",
+        ),
+    )
+    all_day = emu.insert_event(
+        ANN,
+        {
+            "start": {"date": "2030-02-10"},
+            "end": {"date": "2030-02-11"},
+            "recurrence": ["RRULE:FREQ=DAILY;COUNT=2", "RDATE;VALUE=DATE:20300201"],
+        },
+    )
+    items = expand(service)
+    assert [e["start"].get("dateTime") or e["start"]["date"] for e in items] == [
+        "2030-01-02T15:00:00+01:00",
+        "2030-01-07T09:00:00+01:00",
+        "2030-01-14T09:00:00+01:00",
+        "2030-02-01",
+        "2030-02-10",
+        "2030-02-11",
+    ]
+    assert items[0]["id"] == timed["id"] + "_20300102T140000Z"
+    assert items[3]["id"] == all_day["id"] + "_20300201"
+    instances = service.events().instances(calendarId="primary", eventId=timed["id"]).execute()["items"]
+    assert len(instances) == 3
+    early = service.events().get(calendarId="primary", eventId=timed["id"] + "_20300102T140000Z").execute()
+    assert early["originalStartTime"]["dateTime"] == "2030-01-02T15:00:00+01:00"
+    # A window that holds only the early instance finds the series too (singleEvents=false).
+    window = dict(timeMin="2030-01-02T00:00:00Z", timeMax="2030-01-03T00:00:00Z")
+    assert [e["id"] for e in service.events().list(calendarId="primary", **window).execute()["items"]] == [timed["id"]]
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc"),
+    [
+        ("GMT+02:00", "2030-01-05T08:00:00Z"),
+        ("GMT-05:30", "2030-01-05T15:30:00Z"),
+        ("UTC", "2030-01-05T10:00:00Z"),
+        ("GMT", "2030-01-05T10:00:00Z"),
+    ],
+)
+def test_an_event_in_an_offset_named_zone_is_placed_at_that_offset(emu, service, zone, utc):
+    event = emu.insert_event(
+        ANN,
+        {
+            "start": {"dateTime": "2030-01-05T10:00:00", "timeZone": zone},
+            "end": {"dateTime": "2030-01-05T11:00:00", "timeZone": zone},
+        },
+    )
+    item = service.events().get(calendarId="primary", eventId=event["id"], timeZone="UTC").execute()
+    assert item["start"] == {"dateTime": utc, "timeZone": zone}

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import WatchChannel
-from integrations.services.channels import calendar_watch_open, webhook_url_usable
+from integrations.selectors import webhook_url_usable
+from integrations.services.channels import calendar_watch_open
 from integrations.tasks import watch_channels_renew_task
 from tests.integrations.conftest import CALENDARS_URL, CONNECT_URL
 

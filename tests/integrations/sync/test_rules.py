@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from integrations.providers.base import EventKind, EventStatus, RemoteEvent, Response
-from integrations.sync.rules import BlockInterval, BusyPreferences, Window, event_block
+from integrations.sync.rules import BlockInterval, BlockReason, BusyPreferences, Window, event_block
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.UTC
@@ -56,7 +56,9 @@ def test_accepted_invitation_blocks():
 )
 def test_tentative_blocks_only_when_the_merchant_asks(event):
     assert block(event, BusyPreferences(block_tentative=False)) is None
-    assert block(event, BusyPreferences(block_tentative=True)) == BlockInterval(START, END)
+    assert block(event, BusyPreferences(block_tentative=True)) == BlockInterval(
+        START, END, reason=BlockReason.TENTATIVE
+    )
 
 
 @pytest.mark.parametrize("kind", [EventKind.WORKING_LOCATION, EventKind.BIRTHDAY])
@@ -77,6 +79,7 @@ def test_all_day_event_blocks_whole_days_in_the_merchants_zone():
         start=dt.datetime(2030, 7, 11, 22, 0, tzinfo=UTC),  # 00:00 CEST
         end=dt.datetime(2030, 7, 13, 22, 0, tzinfo=UTC),
         all_day=True,
+        reason=BlockReason.ALL_DAY,
     )
     tokyo = block(event, zone=ZoneInfo("Asia/Tokyo"))
     assert tokyo.start == dt.datetime(2030, 7, 11, 15, 0, tzinfo=UTC)
@@ -140,3 +143,49 @@ def test_busy_to_free_and_back():
     assert block(busy) is not None
     assert block(timed(transparent=True)) is None
     assert block(busy) is not None
+
+
+# --- why a block blocks (BlockedTime.reason) ------------------------------------------------
+
+
+ALL_ON = BusyPreferences(block_tentative=True, block_all_day=True)
+
+
+def all_day(**fields) -> RemoteEvent:
+    return RemoteEvent(id="ad", start_date=dt.date(2030, 7, 12), end_date=dt.date(2030, 7, 13), **fields)
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (timed(), BlockReason.BUSY),
+        (timed(own_response=Response.ACCEPTED), BlockReason.BUSY),
+        (timed(kind=EventKind.OUT_OF_OFFICE), BlockReason.BUSY),
+        (timed(status=EventStatus.TENTATIVE), BlockReason.TENTATIVE),
+        (timed(own_response=Response.TENTATIVE), BlockReason.TENTATIVE),
+        (timed(own_response=Response.NEEDS_ACTION), BlockReason.TENTATIVE),
+        (all_day(), BlockReason.ALL_DAY),
+        (all_day(own_response=Response.ACCEPTED), BlockReason.ALL_DAY),
+        # Tentative and all-day: both settings let it through; the tentative one is named.
+        (all_day(own_response=Response.NEEDS_ACTION), BlockReason.TENTATIVE),
+    ],
+    ids=[
+        "busy",
+        "accepted",
+        "out-of-office",
+        "status-tentative",
+        "response-tentative",
+        "needs-action",
+        "all-day",
+        "all-day-accepted",
+        "all-day-tentative",
+    ],
+)
+def test_every_block_says_why_it_blocks(event, reason):
+    assert block(event, ALL_ON).reason is reason
+
+
+def test_reasons_are_the_stored_values():
+    from scheduling.models import BlockedTime
+
+    assert {str(r) for r in BlockReason} == set(BlockedTime.Reason.values)

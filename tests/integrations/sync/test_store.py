@@ -3,10 +3,11 @@
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from integrations.models import CalendarConnection, ExternalCalendar
-from integrations.sync.rules import BlockInterval
+from integrations.sync.rules import BlockInterval, BlockReason
 from integrations.sync.store import _insert, blocked_times_apply, blocked_times_sweep
 from scheduling.models import BlockedTime
 
@@ -106,3 +107,75 @@ def test_a_page_insert_is_checked_like_an_insert(calendar, merchant):
         _insert([block("d", length=0)])  # end not after start
     assert set(stored(calendar)) == {"a", "b"}
     assert all(b.created_at and b.updated_at for b in BlockedTime.objects.filter(calendar=calendar))
+
+
+# --- the reason a synced block blocks ------------------------------------------------------
+
+
+def reasons(calendar) -> dict[str, str]:
+    return dict(BlockedTime.objects.filter(calendar=calendar).values_list("external_key", "reason"))
+
+
+def test_apply_writes_each_blocks_reason(calendar):
+    blocked_times_apply(
+        calendar=calendar,
+        blocks={
+            "busy": interval(0),
+            "maybe": BlockInterval(T0 + HOUR, T0 + 2 * HOUR, reason=BlockReason.TENTATIVE),
+            "day": BlockInterval(T0, T0 + 24 * HOUR, all_day=True, reason=BlockReason.ALL_DAY),
+        },
+    )
+    assert reasons(calendar) == {"busy": "busy", "maybe": "tentative", "day": "all_day"}
+
+
+def test_a_change_of_reason_alone_is_written(calendar, django_assert_num_queries):
+    same_time = interval(0)
+    blocked_times_apply(calendar=calendar, blocks={"a": BlockInterval(same_time.start, same_time.end)})
+    before = BlockedTime.objects.get(calendar=calendar)
+    # The merchant answered "maybe" to an event that was busy: same instants, new reason.
+    tentative = BlockInterval(same_time.start, same_time.end, reason=BlockReason.TENTATIVE)
+    counts = blocked_times_apply(calendar=calendar, blocks={"a": tentative})
+    assert (counts.upserted, counts.deleted) == (1, 0)
+    after = BlockedTime.objects.get(calendar=calendar)
+    assert (after.pk, after.reason) == (before.pk, "tentative")
+    with django_assert_num_queries(3):  # and once written, re-applying writes nothing
+        assert blocked_times_apply(calendar=calendar, blocks={"a": tentative}).upserted == 0
+
+
+def test_blocks_stored_without_a_reason_get_one_on_the_next_apply(calendar, merchant):
+    """Blocks synced before reasons existed (blank) are filled in by the next sync's writes."""
+    BlockedTime.objects.create(
+        merchant=merchant, calendar=calendar, external_key="old", source="google", start=T0, end=T0 + HOUR
+    )
+    assert blocked_times_apply(calendar=calendar, blocks={"old": interval(0)}).upserted == 1
+    assert reasons(calendar) == {"old": "busy"}
+
+
+@pytest.mark.postgres
+def test_the_postgresql_copy_insert_writes_the_reason(calendar, merchant):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://...")
+
+    def block(key: str, reason: str, *, all_day: bool = False) -> BlockedTime:
+        return BlockedTime(
+            merchant=merchant,
+            calendar=calendar,
+            external_key=key,
+            source="google",
+            start=T0,
+            end=T0 + HOUR,
+            all_day=all_day,
+            reason=reason,
+        )
+
+    with CaptureQueriesContext(connection) as queries:
+        _insert([block("b", "busy"), block("t", "tentative"), block("d", "all_day", all_day=True)])
+    # COPY goes past Django's cursor wrapper: no INSERT was made, yet the rows are there.
+    assert not [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
+    assert reasons(calendar) == {"b": "busy", "t": "tentative", "d": "all_day"}
+    # And through the store's own path: a page of new blocks goes through COPY with its reasons.
+    blocked_times_apply(
+        calendar=calendar,
+        blocks={f"p{i}": BlockInterval(T0, T0 + HOUR, reason=BlockReason.TENTATIVE) for i in range(5)},
+    )
+    assert {reasons(calendar)[f"p{i}"] for i in range(5)} == {"tentative"}
