@@ -12,7 +12,7 @@ def fill_uids(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scheduling", "0002_blocked_time_reason_and_providers"),
+        ("scheduling", "0003_blocked_time_kept_group"),
     ]
 
     operations = [
