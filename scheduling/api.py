@@ -23,7 +23,7 @@ from merchants.permissions import IsMerchant, merchant_for
 from scheduling import selectors, services
 from scheduling.fields import CustomerNameField, InstantField, RangeBoundField, TimeZoneNameField
 from scheduling.localtime import local_midnight
-from scheduling.models import BlockedTime, Booking
+from scheduling.models import BlockedTime
 from scheduling.throttles import BookingAddressThrottle, BookingMerchantThrottle
 
 MAX_RANGE = dt.timedelta(days=366)
@@ -180,7 +180,8 @@ class BookingOutputSerializer(serializers.Serializer):
     end = InstantField()
     customer_name = serializers.CharField()
     customer_email = serializers.EmailField()
-    status = serializers.ChoiceField(choices=Booking.Status.choices)
+    # A plain string in the schema: an enum named "status" would collide with the connections' one.
+    status = serializers.CharField(help_text="`confirmed`, or `cancelled` (kept for history; its time is free).")
     created_at = InstantField()
 
 
