@@ -1,6 +1,6 @@
 """The week view's live poll with 500 open pages: what it costs the web tier (SPEC §9).
 
-    .venv/bin/python -m bench.live_poll [--pages 500] [--seconds 20] [--capacity-seconds 8]
+    .venv/bin/python -m bench.live_poll [--pages 500] [--seconds 20] [--capacity-seconds 8] [--change-every 4]
 
 gunicorn (``config.wsgi``, 2 sync workers, ``DEBUG=false``) on PostgreSQL and Redis. Every
 open week page asks ``GET /app/live/<token>`` once a second with ``If-None-Match``
@@ -8,7 +8,7 @@ open week page asks ``GET /app/live/<token>`` once a second with ``If-None-Match
 
 - Open pages: ``--pages`` simulated pages (asyncio, one new connection per poll as the sync
   workers close them), each polling once a second for ``--seconds``, all for one merchant;
-  once a second a "sync" bumps the counter (``scheduling.services.merchant_changed``).
+  every ``--change-every`` seconds a "sync" bumps the counter (``scheduling.services.merchant_changed``).
   Figures: polls/s served, latency p50/p99, the gunicorn processes' CPU (user + system,
   from /proc) as a share of one core, and how long after a bump each page saw it.
 - Capacity: wrk (1 thread, 50 connections) against the poll (304), against a bare view in
@@ -75,7 +75,7 @@ async def _get(host: str, port: int, path: str, etag: str | None) -> tuple[int, 
     return status, found
 
 
-async def open_pages(base: str, path: str, *, pages: int, seconds: float, bump) -> dict:
+async def open_pages(base: str, path: str, *, pages: int, seconds: float, bump, change_every: float) -> dict:
     url = urlsplit(base)
     host, port = url.hostname, url.port
     latencies: list[float] = []
@@ -107,7 +107,7 @@ async def open_pages(base: str, path: str, *, pages: int, seconds: float, bump) 
         while time.monotonic() < stop_at - 1.5:
             version = await asyncio.to_thread(bump)
             bumps[f'"{version}"'] = time.monotonic()
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(change_every)
 
     started = time.monotonic()
     await asyncio.gather(syncs(), *(page(i) for i in range(pages)))
@@ -132,6 +132,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--capacity-seconds", type=int, default=8)
+    parser.add_argument("--change-every", type=float, default=4.0)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (bench/run does it).")
@@ -163,7 +164,9 @@ def main() -> None:
             return changes_version(merchant.pk)
 
         cpu_before, wall_before = _group_cpu_seconds(gunicorn.pid), time.monotonic()
-        pages = asyncio.run(open_pages(base, path, pages=args.pages, seconds=args.seconds, bump=bump))
+        pages = asyncio.run(
+            open_pages(base, path, pages=args.pages, seconds=args.seconds, bump=bump, change_every=args.change_every)
+        )
         cpu = _group_cpu_seconds(gunicorn.pid) - cpu_before
         wall = time.monotonic() - wall_before
         pages["web_cpu_seconds"] = round(cpu, 2)
@@ -171,16 +174,21 @@ def main() -> None:
         pages["web_cpu_ms_per_poll"] = cpu / max(1, pages["polls"]) * 1000
 
         version = bump()
+
+        def measured(url: str, env: dict[str, str] | None = None) -> dict:
+            before = _group_cpu_seconds(gunicorn.pid)
+            figures = wrk(url, seconds=args.capacity_seconds, env=env)
+            figures["web_cpu_ms_per_request"] = (_group_cpu_seconds(gunicorn.pid) - before) / figures["requests"] * 1000
+            return figures
+
         capacity = {
-            "poll_304": wrk(base + path, seconds=args.capacity_seconds, env={"BENCH_IF_NONE_MATCH": f'"{version}"'}),
-            "bare_view": wrk(base + harness.BARE_PATH, seconds=args.capacity_seconds),
-            "week_page": wrk(
-                base + "/app/",
-                seconds=args.capacity_seconds,
-                env={"BENCH_COOKIE": f"sessionid={session.session_key}"},
-            ),
+            "poll_304": measured(base + path, {"BENCH_IF_NONE_MATCH": f'"{version}"'}),
+            "bare_view": measured(base + harness.BARE_PATH),
+            "week_page": measured(base + "/app/", {"BENCH_COOKIE": f"sessionid={session.session_key}"}),
         }
         result = {
+            "benchmark": "live_poll",
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "open_pages": pages,
             "capacity": {name: {k: round(v, 2) for k, v in figures.items()} for name, figures in capacity.items()},
             "machine": harness.machine(),

@@ -5,8 +5,11 @@ cache key (``scheduling.changes``) and answers ``304 Not Modified`` with no body
 ``{"version": n}`` with ``ETag: "n"`` when the counter moved, and the page then re-fetches its
 grid. No database query and no session: the token in the URL is the merchant's id signed
 with ``SECRET_KEY`` (it reveals only a counter), so the request never loads the session or
-the user. A poll holds a worker for well under a millisecond of work instead of a
-connection per open page (figures: docs/BENCHMARKS.md).
+the user. :class:`LivePollMiddleware` (second in ``MIDDLEWARE``, after Django's security
+headers) answers these requests before the rest of the stack (static files, sessions, CSRF,
+auth, messages) and the URL resolver run, since none of them has anything to do here; the
+URL route stays for anything that reaches it otherwise. A poll holds a worker for a fraction
+of a millisecond instead of a connection per open page (figures: docs/BENCHMARKS.md).
 https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Status/304
 """
 
@@ -33,8 +36,31 @@ def _merchant_id(token: str) -> int:
     return int(value)
 
 
+PREFIX = "/app/live/"
+
+
+class LivePollMiddleware:
+    """Serve ``GET /app/live/<token>`` at once; every other request goes down the stack."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if request.method == "GET" and path.startswith(PREFIX) and "/" not in path[len(PREFIX) :]:
+            try:
+                return _answer(request, path[len(PREFIX) :])
+            except Http404:
+                pass  # the normal 404 page
+        return self.get_response(request)
+
+
 @require_GET
 def live_version(request, token: str) -> HttpResponse:
+    return _answer(request, token)
+
+
+def _answer(request, token: str) -> HttpResponse:
     version = changes_version(_merchant_id(token))
     etag = f'"{version}"'
     if request.headers.get("If-None-Match") == etag:
