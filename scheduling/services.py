@@ -24,6 +24,7 @@ from config.api import ApplicationError
 from merchants.models import Merchant
 from scheduling import changes, selectors
 from scheduling.models import BlockedTime, Booking
+from scheduling.tasks import booking_email_send
 
 
 def merchant_changed(merchant_id: int) -> None:
@@ -108,8 +109,6 @@ def _check_bookable(
 
 
 def _emails_on_commit(booking: Booking, event: str, recipients: tuple[str, ...]) -> None:
-    from scheduling.tasks import booking_email_send  # tasks import services' models; import late
-
     for recipient in recipients:
         transaction.on_commit(partial(booking_email_send.delay, booking.pk, event, recipient), robust=True)
 
