@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "integrations.context_processors.incidents",
             ],
         },
     },
@@ -199,6 +200,8 @@ CALENDAR_PERIODIC_SYNC_INTERVAL = timedelta(hours=env.int("CALENDAR_PERIODIC_SYN
 CALENDAR_NOTIFICATION_SETTLE_SECONDS = env.float("CALENDAR_NOTIFICATION_SETTLE_SECONDS", default=0.5)
 CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS = env.float("CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS", default=30.0)
 # Task-level retries of a sync whose provider errors outlived the client's in-call retries.
+# SPEC §9: a calendar failing this long opens an incident (banner, one email).
+CALENDAR_INCIDENT_AFTER = timedelta(minutes=env.int("CALENDAR_INCIDENT_AFTER_MINUTES", default=60))
 # SPEC §12: manual syncs per merchant and hour (POST .../sync beyond it: 429 rate_limited).
 SYNC_MANUAL_PER_HOUR = env.int("SYNC_MANUAL_PER_HOUR", default=30)
 CALENDAR_SYNC_MAX_RETRIES = env.int("CALENDAR_SYNC_MAX_RETRIES", default=5)
@@ -219,6 +222,17 @@ vars().update({key: value for key, value in _email_config.items() if value not i
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"Merchant calendar <bookings@{_public_host}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
+# CalDAV (SPEC §8.2). Private addresses (loopback, RFC 1918, link-local...) are refused as
+# CalDAV servers unless this is on: tests and the demo only, never production.
+CALDAV_ALLOW_PRIVATE_ADDRESSES = env.bool("CALDAV_ALLOW_PRIVATE_ADDRESSES", default=False)
+CALDAV_POLL_MINUTES = env.int("CALDAV_POLL_MINUTES", default=5)
+CALDAV_REQUEST_TIMEOUT_SECONDS = env.float("CALDAV_REQUEST_TIMEOUT_SECONDS", default=20.0)
+CALDAV_MAX_RESPONSE_BYTES = env.int("CALDAV_MAX_RESPONSE_BYTES", default=20 * 1024 * 1024)
+CALDAV_MAX_ATTEMPTS = env.int("CALDAV_MAX_ATTEMPTS", default=3)
+CALDAV_RETRY_BASE_SECONDS = env.float("CALDAV_RETRY_BASE_SECONDS", default=0.5)
+CALDAV_RETRY_MAX_WAIT_SECONDS = env.float("CALDAV_RETRY_MAX_WAIT_SECONDS", default=10.0)
+CALDAV_ICLOUD_URL = env.str("CALDAV_ICLOUD_URL", default="https://caldav.icloud.com/")
 
 LOGGING = {
     "version": 1,

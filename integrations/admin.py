@@ -1,12 +1,17 @@
 """Django admin for the integrations: connections, calendars, channels, sync runs.
 
 Staff see status, account, last sync and last error, and can "sync now" or "disconnect".
-Everything is read-only here (changes go through the services), and no token, not even
-an encrypted one, is ever rendered: token columns are excluded and deferred.
+Everything is read-only here (changes go through the services): nothing can be deleted,
+since deleting a connection would skip the disconnect service (revoking the grant,
+stopping channels) and a disconnected connection keeps its sync history. Times show in
+the merchant's zone and in UTC. No token, not even an encrypted one, is ever rendered:
+token columns are excluded and deferred.
 https://docs.djangoproject.com/en/5.2/ref/contrib/admin/actions/
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.contrib import admin, messages
 from django.template.defaultfilters import truncatechars
@@ -20,12 +25,23 @@ from integrations.services.sync import calendar_sync_enqueue
 CONNECTION_TOKEN_FIELDS = ("access_token", "refresh_token")
 
 
+def in_both_zones(value, zone) -> str:
+    """``2026-12-01 10:00 Europe/Berlin (09:00 UTC)``: staff answer merchants in their time."""
+    if value is None:
+        return "-"
+    local, utc = value.astimezone(zone), value.astimezone(dt.UTC)
+    return f"{local:%Y-%m-%d %H:%M} {zone.key} ({utc:%H:%M} UTC{'' if local.date() == utc.date() else f' {utc:%d %b}'})"
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # only the disconnect action removes anything, through the service
 
 
 class ExternalCalendarInline(admin.TabularInline):
@@ -42,7 +58,7 @@ class ExternalCalendarInline(admin.TabularInline):
 
 @admin.register(CalendarConnection)
 class CalendarConnectionAdmin(ReadOnlyAdmin):
-    list_display = ("merchant", "provider", "account_email", "status", "last_synced_at", "short_error", "connected_at")
+    list_display = ("merchant", "provider", "account_email", "status", "last_synced", "short_error", "connected_at")
     list_filter = ("provider", "status")
     search_fields = ("merchant__name", "merchant__slug", "account_email")
     list_select_related = ("merchant",)
@@ -71,6 +87,10 @@ class CalendarConnectionAdmin(ReadOnlyAdmin):
     @admin.display(description="last error")
     def short_error(self, obj):
         return truncatechars(obj.last_error, 80)
+
+    @admin.display(description="last synced", ordering="last_synced_at")
+    def last_synced(self, obj):
+        return in_both_zones(obj.last_synced_at, obj.merchant.zone)
 
     @admin.action(description="Sync now (all selected calendars)")
     def sync_now(self, request, queryset):
@@ -163,7 +183,7 @@ class WatchChannelAdmin(ReadOnlyAdmin):
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
     list_display = (
-        "started_at",
+        "started",
         "calendar",
         "trigger",
         "kind",
@@ -176,7 +196,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "trigger", "kind", "started_at")
     search_fields = ("calendar__summary", "calendar__connection__merchant__name", "error")
-    list_select_related = ("calendar",)
+    list_select_related = ("calendar__connection__merchant",)
     date_hierarchy = "started_at"
     readonly_fields = (
         "calendar",
@@ -196,3 +216,10 @@ class SyncRunAdmin(ReadOnlyAdmin):
     @admin.display(description="error")
     def short_error(self, obj):
         return truncatechars(obj.error, 80)
+
+    @admin.display(description="started", ordering="started_at")
+    def started(self, obj):
+        return in_both_zones(obj.started_at, obj.calendar.connection.merchant.zone)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*(f"calendar__connection__{f}" for f in CONNECTION_TOKEN_FIELDS))

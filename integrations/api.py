@@ -29,6 +29,7 @@ from config.api import ApplicationError
 from integrations import selectors, serializers
 from integrations.providers import PROVIDERS, provider_for
 from integrations.providers.base import AuthKind
+from integrations.services.caldav import caldav_connection_create, caldav_password_replace
 from integrations.services.connections import (
     ConnectFailed,
     calendars_selection_update,
@@ -42,6 +43,10 @@ from integrations.services.oauth_states import STATE_TTL, InvalidState, StateSec
 from merchants.models import Merchant
 
 logger = logging.getLogger(__name__)
+
+# Providers connected with a form: the service that connects, and the one that replaces the password.
+CREDENTIALS_CONNECT = {"caldav": caldav_connection_create}
+PASSWORD_REPLACE = {"caldav": caldav_password_replace}
 
 _COOKIE_SALT = "integrations.oauth-state"
 INTEGRATIONS_PAGE = "/app/integrations"
@@ -60,7 +65,8 @@ def _merchant(request: Request) -> Merchant:
 
 
 def _status_response(merchant: Merchant, provider: str, *, http_status: int = status.HTTP_200_OK) -> Response:
-    data = serializers.ConnectionStatusOutput(selectors.connection_status(merchant=merchant, provider=provider)).data
+    status_ = selectors.connection_status(merchant=merchant, provider=provider)
+    data = serializers.ConnectionStatusOutput(status_, context={"zone": merchant.zone}).data
     return Response(data, status=http_status)
 
 
@@ -99,20 +105,33 @@ class CalendarConnectionView(APIView):
     preferences (PATCH), disconnect (DELETE)."""
 
     @extend_schema(
-        summary="Start connecting a calendar provider (OAuth)",
+        summary="Connect a calendar provider",
+        description=(
+            "OAuth providers (google, microsoft): no body; answers 307 to the consent screen, or 200 "
+            '`{"authorization_url"}` with `Accept: application/json`. CalDAV: `{"server", "username", '
+            '"password"}` (`server` is `"icloud"` or an https URL); discovers the account, stores the password '
+            "encrypted, selects the default calendar, starts the initial sync and answers 201 with the status; "
+            "failures are 400 with code invalid_credentials, not_caldav, server_unreachable, invalid_url, "
+            "address_not_allowed or account_in_use, and store nothing."
+        ),
         parameters=[PROVIDER_PARAMETER],
-        request=None,
+        request=serializers.CredentialsConnectInput,
         responses={
             200: serializers.AuthorizationUrlOutput,
+            201: serializers.ConnectionStatusOutput,
             307: OpenApiResponse(description="Redirect to the provider's consent screen (Location header)."),
+            400: OpenApiResponse(description="CalDAV: the account could not be connected (see the codes)."),
             503: OpenApiResponse(description="The provider's OAuth client is not configured on this server."),
         },
     )
     def post(self, request: Request, provider: str) -> Response:
         merchant = _merchant(request)
         description = provider_for(provider)
-        if description.auth != AuthKind.OAUTH:
-            raise ApplicationError(f"{description.name} is connected with a form, not OAuth.", code="invalid")
+        if description.auth == AuthKind.CREDENTIALS:
+            payload = serializers.CredentialsConnectInput(data=request.data)
+            payload.is_valid(raise_exception=True)
+            CREDENTIALS_CONNECT[provider](merchant=merchant, **payload.validated_data)
+            return _status_response(merchant, provider, http_status=status.HTTP_201_CREATED)
         state, url = oauth_connect_start(merchant=merchant, provider=provider)
         if "application/json" in request.headers.get("Accept", ""):
             response = Response(serializers.AuthorizationUrlOutput({"authorization_url": url}).data)
@@ -136,13 +155,22 @@ class CalendarConnectionView(APIView):
         return _status_response(_merchant(request), provider)
 
     @extend_schema(
-        summary="Change sync preferences",
+        summary="Change sync preferences (CalDAV: or replace the password)",
+        description='CalDAV also takes `{"password"}` alone: a new (app-specific) password after a 401.',
         parameters=[PROVIDER_PARAMETER],
         request=serializers.PreferencesPatchInput,
         responses=serializers.ConnectionStatusOutput,
     )
     def patch(self, request: Request, provider: str) -> Response:
         merchant = _merchant(request)
+        if provider in PASSWORD_REPLACE and isinstance(request.data, dict) and "password" in request.data:
+            payload = serializers.PasswordReplaceInput(data=request.data)
+            payload.is_valid(raise_exception=True)
+            connection = selectors.connection_get(merchant=merchant, provider=provider)
+            if connection is None:
+                raise ApplicationError("CalDAV is not connected.", code="not_connected", status_code=409)
+            PASSWORD_REPLACE[provider](connection=connection, password=payload.validated_data["password"])
+            return _status_response(merchant, provider)
         payload = serializers.PreferencesPatchInput(data=request.data)
         payload.is_valid(raise_exception=True)
         connection_preferences_update(merchant=merchant, provider=provider, **payload.validated_data["preferences"])

@@ -29,6 +29,10 @@ class CalendarConnection(models.Model):
     refresh_token = EncryptedTextField(null=True, blank=True)
     token_expires_at = models.DateTimeField(null=True, blank=True)
     granted_scopes = models.TextField(blank=True)
+    # CalDAV: the calendar home found by discovery (iCloud: on the account's partition host)
+    # and the account's calendar-user addresses, one a line, to find the merchant's ATTENDEE.
+    server_url = models.CharField(max_length=1024, blank=True)
+    calendar_user_addresses = models.TextField(blank=True)
     block_tentative = models.BooleanField(default=False)
     block_all_day = models.BooleanField(default=True)
     connected_at = models.DateTimeField(null=True, blank=True)
@@ -68,6 +72,9 @@ class ExternalCalendar(models.Model):
     window_end = models.DateTimeField(null=True, blank=True, help_text="How far ahead the last full sync reached.")
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="Start of the failures since the last successful sync."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -189,3 +196,54 @@ class KeptBlockGroup(models.Model):
 
     def __str__(self) -> str:
         return f"kept from {self.calendar_name or self.calendar_external_id} ({self.provider})"
+
+
+class ConnectionIncident(models.Model):
+    """A connection that needs the merchant (SPEC §9): shown as a banner on every merchant
+    page while open, and emailed to the merchant once."""
+
+    class Kind(models.TextChoices):
+        REAUTH_REQUIRED = "reauth_required", "reconnect needed"
+        SYNC_FAILING = "sync_failing", "syncs failing for over an hour"
+
+    connection = models.ForeignKey(CalendarConnection, on_delete=models.CASCADE, related_name="incidents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    opened_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "kind"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_incident_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.connection} ({'open' if self.resolved_at is None else 'resolved'})"
+
+
+class CalDAVObject(models.Model):
+    """A CalDAV calendar object as far as timing goes, kept so the horizon roll needs no server.
+
+    ``data`` is the object's *timing-only* iCalendar (``providers/caldav/events.timing_only``):
+    times, recurrence rules and exceptions, STATUS/TRANSP and the merchant's own PARTSTAT;
+    never a title, description, location or another attendee. ``href`` is the path the
+    server names the object by; the object's blocked times are keyed ``{path}#{recurrence}``.
+    """
+
+    calendar = models.ForeignKey(ExternalCalendar, on_delete=models.CASCADE, related_name="caldav_objects")
+    href = models.CharField(max_length=1024)
+    etag = models.CharField(max_length=255, blank=True)
+    data = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "CalDAV object"
+        constraints = [models.UniqueConstraint(fields=["calendar", "href"], name="unique_caldav_object_per_calendar")]
+
+    def __str__(self) -> str:
+        return self.href

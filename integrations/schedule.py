@@ -19,6 +19,12 @@ BEAT_SCHEDULE = {
         "task": "integrations.tasks.calendars_sync_periodic_task",
         "schedule": timedelta(minutes=15),
     },
+    # CalDAV polling: each calendar is due every CALDAV_POLL_MINUTES at its own offset;
+    # the minute tick only finds who is due (spread over the interval).
+    "calendar-caldav-poll": {
+        "task": "integrations.tasks.calendars_poll_task",
+        "schedule": timedelta(minutes=1),
+    },
     "calendar-horizon-roll": {
         "task": "integrations.tasks.calendars_horizon_roll_task",
         "schedule": crontab(hour=3, minute=17),

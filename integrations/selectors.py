@@ -6,12 +6,15 @@ under a key that is no longer configured must still be viewable.
 
 from __future__ import annotations
 
+import hashlib
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Min
+from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun, WatchChannel
 from integrations.providers import PROVIDERS, provider_for
@@ -38,10 +41,16 @@ def provider_pushes(provider: str) -> bool:
     return bool(description.push) and webhook_url_usable(description.webhook_url())
 
 
-def poll_interval(provider: str):
-    """How often a polled calendar is checked: the provider's own interval, else the safety net's."""
+def poll_interval(provider: str) -> timedelta | None:
+    """How often a calendar of a push-less provider is polled (its ``poll_interval``); None:
+    the provider pushes, and only the periodic safety net runs when its webhook is unusable."""
     interval = getattr(provider_for(provider), "poll_interval", None)
-    return interval() if interval is not None else settings.CALENDAR_PERIODIC_SYNC_INTERVAL
+    return interval() if interval is not None else None
+
+
+def _last_run_at(calendar: ExternalCalendar) -> datetime | None:
+    run = calendar.sync_runs.only("started_at").first()  # newest first
+    return run.started_at if run else None
 
 
 def connection_get(*, merchant: Merchant, provider: str) -> CalendarConnection | None:
@@ -94,8 +103,16 @@ def connection_status(*, merchant: Merchant, provider: str) -> ConnectionStatus:
     runs = list(SyncRun.objects.filter(calendar__connection=connection).select_related("calendar")[:RECENT_SYNC_RUNS])
     next_sync_at = None
     if not push and selected:
-        last = [c.last_synced_at for c in calendars if c.selected]
-        next_sync_at = None if None in last else min(last) + poll_interval(provider)
+        interval = poll_interval(provider)
+        if interval is not None:
+            next_sync_at = min(
+                polled_next_sync_at(calendar=c, interval=interval, last_run_at=_last_run_at(c))
+                for c in calendars
+                if c.selected
+            )
+        else:
+            last = [c.last_synced_at for c in calendars if c.selected]
+            next_sync_at = None if None in last else min(last) + settings.CALENDAR_PERIODIC_SYNC_INTERVAL
     return ConnectionStatus(
         provider=provider,
         push=push,
@@ -142,3 +159,98 @@ def provider_summaries(*, merchant: Merchant) -> list[ProviderSummary]:
             )
         )
     return summaries
+
+
+@dataclass
+class CalendarProblem:
+    """The latest problem of one calendar (SPEC §9: grouped, in plain words)."""
+
+    calendar: ExternalCalendar
+    error: str
+    since: datetime | None
+    latest: datetime | None
+    attempts: int
+    resolved_at: datetime | None = None
+
+
+HISTORY_SIZE = 5
+
+
+def calendar_problems(*, merchant: Merchant, provider: str) -> tuple[list[CalendarProblem], list[CalendarProblem]]:
+    """``(open, history)``: per calendar its unresolved problem (failures since the last
+    success, grouped into one), and problems that resolved themselves, newest first."""
+    calendars = list(
+        ExternalCalendar.objects.filter(connection__merchant=merchant, connection__provider=provider, selected=True)
+    )
+    open_problems, history = [], []
+    for calendar in calendars:
+        runs = list(calendar.sync_runs.exclude(status=SyncRun.Status.RUNNING).order_by("-started_at")[:50])
+        failing = []
+        for run in runs:
+            if run.status == SyncRun.Status.SUCCEEDED:
+                break
+            failing.append(run)
+        if failing and calendar.last_error:
+            open_problems.append(
+                CalendarProblem(
+                    calendar=calendar,
+                    error=failing[0].error,
+                    since=calendar.failing_since or failing[-1].started_at,
+                    latest=failing[0].started_at,
+                    attempts=len(failing),
+                )
+            )
+        # Earlier failure streaks that a later success ended.
+        streak: list[SyncRun] = []
+        resolved_by: SyncRun | None = None
+        for run in runs[len(failing) :]:
+            if run.status == SyncRun.Status.SUCCEEDED:
+                if streak:
+                    history.append(_resolved(calendar, streak, resolved_by))
+                streak, resolved_by = [], run
+            else:
+                streak.append(run)
+        if streak and resolved_by is not None:
+            history.append(_resolved(calendar, streak, resolved_by))
+    history.sort(key=lambda problem: problem.resolved_at, reverse=True)
+    return open_problems, history[:HISTORY_SIZE]
+
+
+def _resolved(calendar: ExternalCalendar, streak: list[SyncRun], resolved_by: SyncRun) -> CalendarProblem:
+    return CalendarProblem(
+        calendar=calendar,
+        error=streak[0].error,
+        since=streak[-1].started_at,
+        latest=streak[0].started_at,
+        attempts=len(streak),
+        resolved_at=resolved_by.finished_at or resolved_by.started_at,
+    )
+
+
+# --- polling (providers without push) ------------------------------------------------------
+
+
+def poll_offset(calendar_id: int, interval_seconds: int) -> int:
+    """A calendar's stable place inside the poll interval (no thundering herd at :00)."""
+    digest = hashlib.sha256(f"caldav-poll:{calendar_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % interval_seconds
+
+
+def polled_next_sync_at(
+    *, calendar: ExternalCalendar, interval: timedelta, last_run_at: datetime | None = None
+) -> datetime:
+    """When a polled calendar is checked next: its first slot after its last check.
+
+    Slots are every ``interval`` (the provider's ``poll_interval``: ``CALDAV_POLL_MINUTES``)
+    at the calendar's own offset; the last check is the later of its last successful sync and
+    ``last_run_at`` (the last run, failed or not), so a failing server is not asked every
+    minute. Never checked: now.
+    """
+    interval = max(60, int(interval.total_seconds()))
+    checks = [t for t in (calendar.last_synced_at, last_run_at) if t is not None]
+    if not checks:
+        return timezone.now()
+    last = max(checks).timestamp()
+    offset = poll_offset(calendar.pk, interval)
+    slot = offset + (math.floor((last - offset) / interval) + 1) * interval
+    return datetime.fromtimestamp(slot, tz=UTC)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from scheduling.fields import InstantField
+
 
 class StrictBooleanField(serializers.BooleanField):
     """JSON ``true``/``false`` only: ``"yes"`` or ``1`` is a client bug, not a choice."""
@@ -80,7 +82,19 @@ class DisconnectQuery(StrictSerializer):
     delete_blocked_times = serializers.BooleanField(required=False, default=False)
 
 
-# --- outputs ---------------------------------------------------------------------------------
+class CredentialsConnectInput(StrictSerializer):
+    """CalDAV (SPEC §8.2): ``server`` is ``"icloud"`` or the server's URL."""
+
+    server = serializers.CharField(max_length=2000)
+    username = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=1000, trim_whitespace=False, style={"input_type": "password"})
+
+
+class PasswordReplaceInput(StrictSerializer):
+    password = serializers.CharField(max_length=1000, trim_whitespace=False, style={"input_type": "password"})
+
+
+# --- outputs: instants in the merchant's zone (context["zone"]), like every other endpoint ---
 
 
 class AuthorizationUrlOutput(serializers.Serializer):
@@ -93,7 +107,7 @@ class CalendarOutput(serializers.Serializer):
     summary = serializers.CharField()
     primary = serializers.BooleanField()
     selected = serializers.BooleanField()
-    last_synced_at = serializers.DateTimeField(allow_null=True)
+    last_synced_at = InstantField(allow_null=True)
     last_error = serializers.SerializerMethodField()
 
     def get_last_error(self, calendar) -> str | None:
@@ -106,8 +120,8 @@ class SyncRunOutput(serializers.Serializer):
     trigger = serializers.CharField()
     kind = serializers.CharField()
     status = serializers.CharField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+    started_at = InstantField()
+    finished_at = InstantField(allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
     events_seen = serializers.IntegerField()
     blocks_upserted = serializers.IntegerField()
@@ -126,17 +140,15 @@ class PreferencesOutput(serializers.Serializer):
 class ConnectionStatusOutput(serializers.Serializer):
     provider = serializers.CharField()
     push = serializers.BooleanField(help_text="True when the provider notifies us of changes, false when we poll.")
-    next_sync_at = serializers.DateTimeField(
-        allow_null=True, help_text="When a polled connection is next checked; null with push."
-    )
+    next_sync_at = InstantField(allow_null=True, help_text="When a polled connection is next checked; null with push.")
     connected = serializers.BooleanField()
     status = serializers.ChoiceField(choices=["not_connected", "active", "syncing", "error", "reauth_required"])
     account_email = serializers.EmailField(allow_null=True)
-    connected_at = serializers.DateTimeField(allow_null=True)
-    last_synced_at = serializers.DateTimeField(allow_null=True)
+    connected_at = InstantField(allow_null=True)
+    last_synced_at = InstantField(allow_null=True)
     last_error = serializers.CharField(allow_null=True)
     calendars = CalendarOutput(many=True)
-    channel_expires_at = serializers.DateTimeField(allow_null=True)
+    channel_expires_at = InstantField(allow_null=True)
     preferences = PreferencesOutput()
     recent_sync_runs = SyncRunOutput(many=True)
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from integrations.models import SyncRun
 from integrations.providers.base import ProviderError, TransientError
 from integrations.services import channels as channel_services
+from integrations.services import incidents as incident_services
 from integrations.services import sync as sync_services
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,15 @@ def watch_channel_stop_stale_task(channel_pk: int) -> None:
     channel_services.watch_channel_stop_stale(channel_pk=channel_pk)
 
 
+@shared_task(bind=True, max_retries=8)
+def incident_email_task(self, incident_id: int) -> None:
+    """One email per incident; a mail server that is down is retried with backoff."""
+    try:
+        incident_services.incident_email_send(incident_id=incident_id)
+    except OSError as exc:  # smtplib's errors are OSErrors: the server is down or refused
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
+
+
 # --- periodic (see integrations/schedule.py) -------------------------------------------------
 
 
@@ -98,3 +108,11 @@ def calendars_horizon_roll_task() -> None:
     """Move every calendar's window a day further: a full sync of the rolled window."""
     for calendar_id in sync_services.calendars_due_for_horizon_roll():
         sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.HORIZON)
+
+
+@shared_task
+def calendars_poll_task() -> None:
+    """Providers without push (CalDAV): request a (coalesced) sync of every calendar whose poll
+    slot has come. The sync's first request is the cheap change check: an unchanged calendar costs one."""
+    for calendar_id in sync_services.calendars_due_for_poll():
+        sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.PERIODIC)

@@ -6,8 +6,11 @@ from integrations import web
 
 urlpatterns = [
     path("app/integrations", web.integrations_page, name="integrations"),
-    path("app/integrations/google/calendars", web.google_calendars_update, name="google-calendars-update"),
-    path("app/integrations/google/preferences", web.google_preferences_update, name="google-preferences-update"),
-    path("app/integrations/google/sync", web.google_sync_now, name="google-sync-now"),
-    path("app/integrations/google/disconnect", web.google_disconnect, name="google-disconnect"),
+    path("app/integrations/<str:provider>/calendars", web.calendars_update, name="integrations-calendars"),
+    path("app/integrations/<str:provider>/preferences", web.preferences_update, name="integrations-preferences"),
+    path("app/integrations/<str:provider>/sync", web.sync_now, name="integrations-sync"),
+    path("app/integrations/<str:provider>/disconnect", web.disconnect, name="integrations-disconnect"),
+    path("app/integrations/<str:provider>/connect", web.credentials_connect, name="integrations-connect"),
+    path("app/integrations/<str:provider>/password", web.password_replace, name="integrations-password"),
+    path("app/integrations/kept/<int:group_id>/delete", web.kept_group_delete, name="integrations-kept-delete"),
 ]

@@ -1,8 +1,20 @@
-"""Staff view of merchant accounts, with their business hours inline."""
+"""Staff view of merchant accounts, with their business hours inline.
 
+Deleting a merchant disconnects their calendar connections through the disconnect service
+first (revoking grants, stopping channels), never by a bare cascade.
+"""
+
+from django.apps import apps
 from django.contrib import admin
 
+from integrations.services.connections import connection_disconnect
 from merchants.models import BusinessHours, Merchant
+
+
+def _disconnect_all(merchants) -> None:
+    for merchant in merchants:
+        for connection in merchant.calendar_connections.all():
+            connection_disconnect(connection=connection, delete_blocked_times=True)
 
 
 class BusinessHoursInline(admin.TabularInline):
@@ -19,3 +31,18 @@ class MerchantAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "business_hours_set_at"]
     raw_id_fields = ["user"]
     inlines = [BusinessHoursInline]
+
+    def get_deleted_objects(self, objs, request):
+        # The integrations admin refuses deletes (they would skip the disconnect service);
+        # here the service runs first (delete_model), so those rows may go with the merchant.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        integration_names = {str(m._meta.verbose_name) for m in apps.get_app_config("integrations").get_models()}
+        return deleted, counts, perms_needed - integration_names, protected
+
+    def delete_model(self, request, obj):
+        _disconnect_all([obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        _disconnect_all(queryset)
+        super().delete_queryset(request, queryset)

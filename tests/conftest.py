@@ -9,7 +9,12 @@ from rest_framework.test import APIClient
 
 from tests.factories import MerchantFactory
 
-pytest_plugins = ["integrations.emulators.google.pytest_plugin", "tests.reliability.secret_scan", "tests.mail"]
+pytest_plugins = [
+    "integrations.emulators.google.pytest_plugin",
+    "integrations.emulators.caldav.pytest_plugin",
+    "tests.reliability.secret_scan",
+    "tests.mail",
+]
 
 PASSWORD = "correct horse battery staple"
 

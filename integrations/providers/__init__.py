@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from integrations.providers.caldav.provider import CalDAVProvider
 from integrations.providers.google.provider import GoogleProvider
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 PROVIDERS: dict[str, type[Provider]] = {
     GoogleProvider.key: GoogleProvider,
+    CalDAVProvider.key: CalDAVProvider,
 }
 
 

@@ -17,9 +17,10 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import CalendarConnection, WatchChannel
+from integrations.models import CalendarConnection, ConnectionIncident, WatchChannel
 from integrations.providers import provider_for
 from integrations.providers.base import CalendarClient, ReauthRequired, TokenUpdate
+from integrations.services.incidents import connection_incident_open
 from integrations.sync.engine import error_text
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def connection_reauth_required_mark(*, connection: CalendarConnection, message: 
         WatchChannel.objects.filter(calendar__connection_id=connection.pk, status=WatchChannel.Status.ACTIVE).update(
             status=WatchChannel.Status.STOPPED, stopped_at=timezone.now()
         )
+    connection_incident_open(connection_id=connection.pk, kind=ConnectionIncident.Kind.REAUTH_REQUIRED)
     logger.warning("calendar connection %s needs re-authorisation: %s", connection.pk, message)
 
 

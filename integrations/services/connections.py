@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.api import ApplicationError
-from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
+from integrations.models import CalDAVObject, CalendarConnection, ExternalCalendar, SyncRun
 from integrations.providers import provider_for
 from integrations.providers.base import (
     GrantedTokens,
@@ -28,6 +28,7 @@ from integrations.providers.base import (
 )
 from integrations.services.channels import calendar_channels_stop, calendar_watch_enqueue
 from integrations.services.clients import connection_client
+from integrations.services.incidents import connection_incidents_resolve
 from integrations.services.kept_blocks import kept_blocks_adopt, kept_blocks_keep
 from integrations.services.oauth_states import oauth_state_issue, oauth_state_new
 from integrations.services.sync import calendar_sync_enqueue
@@ -211,6 +212,7 @@ def _connection_store(
         if default is not None:
             connection.calendars.filter(external_id=default.id).update(selected=True)
     kept_blocks_adopt(connection=connection)
+    connection_incidents_resolve(connection_id=connection.pk)
     selected = list(connection.calendars.filter(selected=True).values_list("pk", flat=True))
     logger.info("merchant %s connected %s (connection %s)", merchant.pk, provider, connection.pk)
     return connection, selected
@@ -327,10 +329,11 @@ def _provider_cleanup(connection: CalendarConnection) -> None:
 
 
 def connection_disconnect(*, connection: CalendarConnection, delete_blocked_times: bool) -> None:
-    """Disconnect: revoke and stop at the provider (best effort), then forget tokens and calendars.
+    """Disconnect: revoke and stop at the provider (best effort), then forget the tokens.
 
-    Synced blocked times are deleted when asked, otherwise kept as manual blocks. The row
-    stays (status ``disconnected``, preferences kept) so reconnecting reuses it.
+    Synced blocked times are deleted when asked, otherwise kept as the merchant's own, one
+    group per calendar. The row and its calendars stay (status ``disconnected``, preferences
+    and sync history kept) so reconnecting reuses them.
     """
     if not connection.is_connected:
         return
@@ -345,15 +348,20 @@ def connection_disconnect(*, connection: CalendarConnection, delete_blocked_time
             BlockedTime.objects.filter(calendar__connection=connection).delete()
         else:
             kept_blocks_keep(connection=connection)
-        ExternalCalendar.objects.filter(connection=connection).delete()
+        # The calendars stay, unselected, with their sync history (SPEC §9); so does the
+        # account's identity, so the same account reconnecting picks both up again.
+        ExternalCalendar.objects.filter(connection=connection).update(
+            selected=False, sync_cursor="", window_end=None, last_error="", failing_since=None
+        )
+        # What a provider stored to sync without asking (CalDAV's timing-only objects) goes.
+        CalDAVObject.objects.filter(calendar__connection=connection).delete()
+        connection_incidents_resolve(connection_id=connection.pk)
         CalendarConnection.objects.filter(pk=connection.pk).update(
             status=CalendarConnection.Status.DISCONNECTED,
             access_token=None,
             refresh_token=None,
             token_expires_at=None,
             granted_scopes="",
-            account_email="",
-            account_id="",
             connected_at=None,
             last_synced_at=None,
             last_error="",

@@ -37,12 +37,15 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisSerializer
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
+from integrations.providers import PROVIDERS
 from integrations.providers.base import ProviderError
+from integrations.selectors import poll_interval, polled_next_sync_at
 from integrations.services.clients import connection_client
+from integrations.services.incidents import calendar_failures_check, calendar_success_check
 from integrations.sync.engine import calendar_sync
 from integrations.sync.locks import calendar_sync_lock
 
@@ -333,13 +336,43 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
 
 def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat) -> SyncRun:
     # A ReauthRequired marks the connection on its way out of the client (services.clients).
-    return calendar_sync(
-        calendar=calendar,
-        client=connection_client(calendar.connection),
-        trigger=trigger,
-        full=trigger in FULL_TRIGGERS,
-        heartbeat=heartbeat,
-    )
+    try:
+        run = calendar_sync(
+            calendar=calendar,
+            client=connection_client(calendar.connection),
+            trigger=trigger,
+            full=trigger in FULL_TRIGGERS,
+            heartbeat=heartbeat,
+        )
+    except ProviderError:
+        calendar_failures_check(calendar_id=calendar.pk)
+        raise
+    calendar_success_check(connection_id=calendar.connection_id)
+    return run
+
+
+def calendars_due_for_poll(*, now=None) -> list[int]:
+    """Selected calendars of push-less providers (CalDAV) whose poll slot has come: each
+    calendar polls every ``poll_interval`` at its own stable offset (no thundering herd)."""
+    now = now or timezone.now()
+    due = []
+    for provider in PROVIDERS:
+        interval = poll_interval(provider)
+        if interval is None:
+            continue
+        calendars = (
+            ExternalCalendar.objects.filter(
+                selected=True, connection__provider=provider, connection__status__in=SYNCABLE_STATUSES
+            )
+            .annotate(last_run_at=Max("sync_runs__started_at"))
+            .only("pk", "last_synced_at")
+        )
+        due += [
+            c.pk
+            for c in calendars
+            if polled_next_sync_at(calendar=c, interval=interval, last_run_at=c.last_run_at) <= now
+        ]
+    return due
 
 
 def calendars_due_for_periodic_sync() -> list[int]:

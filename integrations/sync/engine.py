@@ -98,7 +98,10 @@ def calendar_sync(
                 run.kind = SyncRun.Kind.FULL
                 progress = _Progress()
                 full = True
-        if full:
+        if full and _rolls_from_storage(calendar, client, trigger):
+            _full(calendar, client, now, progress, heartbeat, lister=client.list_events_stored)
+            progress.cursor = calendar.sync_cursor  # nothing was asked of the server: its cursor holds
+        elif full:
             _full(calendar, client, now, progress, heartbeat)
     except Exception as exc:
         _record_failure(run, calendar, progress, started, exc)
@@ -111,17 +114,32 @@ def _preferences(connection: CalendarConnection) -> BusyPreferences:
     return BusyPreferences(block_tentative=connection.block_tentative, block_all_day=connection.block_all_day)
 
 
-def _apply_pages(calendar, client, *, cursor, window: Window, progress: _Progress, heartbeat) -> None:
+def _rolls_from_storage(calendar: ExternalCalendar, client: CalendarClient, trigger: str) -> bool:
+    """The horizon roll of a provider that keeps what it needs (CalDAV's stored objects):
+    re-expanded locally through the optional ``client.list_events_stored``, no request."""
+    return (
+        trigger == SyncRun.Trigger.HORIZON
+        and hasattr(client, "list_events_stored")
+        and bool(calendar.sync_cursor)
+        and calendar.window_end is not None
+    )
+
+
+def _apply_pages(calendar, client, *, cursor, window: Window, progress: _Progress, heartbeat, lister=None) -> None:
     prefs = _preferences(calendar.connection)
     zone = calendar.connection.merchant.zone
-    for page in client.list_events(
-        calendar.external_id, cursor=cursor, window_start=window.start, window_end=window.end
-    ):
+    if lister is None:
+        pages = client.list_events(
+            calendar.external_id, cursor=cursor, window_start=window.start, window_end=window.end
+        )
+    else:
+        pages = lister(calendar.external_id, window_start=window.start, window_end=window.end)
+    for page in pages:
         blocks: dict[str, BlockInterval | None] = {}
         for event in page.events:
             # A repeated id within a page: the later entry is the newer state.
             blocks[event.id] = event_block(event, prefs=prefs, zone=zone, window=window)
-        progress.writes.add(blocked_times_apply(calendar=calendar, blocks=blocks))
+        progress.writes.add(blocked_times_apply(calendar=calendar, blocks=blocks, replaced_groups=page.replaced_groups))
         progress.kept.update(key for key, interval in blocks.items() if interval is not None)
         progress.pages += 1
         progress.events_seen += len(page.events)
@@ -131,9 +149,9 @@ def _apply_pages(calendar, client, *, cursor, window: Window, progress: _Progres
             heartbeat()
 
 
-def _full(calendar, client, now, progress: _Progress, heartbeat) -> None:
+def _full(calendar, client, now, progress: _Progress, heartbeat, lister=None) -> None:
     window = sync_window(now)
-    _apply_pages(calendar, client, cursor=None, window=window, progress=progress, heartbeat=heartbeat)
+    _apply_pages(calendar, client, cursor=None, window=window, progress=progress, heartbeat=heartbeat, lister=lister)
     progress.writes.deleted += blocked_times_sweep(calendar=calendar, keep=progress.kept, ending_after=window.start)
     calendar.window_end = window.end
 
@@ -171,7 +189,8 @@ def _record_success(run: SyncRun, calendar: ExternalCalendar, progress: _Progres
     calendar.sync_cursor = progress.cursor or ""
     calendar.last_synced_at = run.finished_at
     calendar.last_error = ""
-    fields = ["sync_cursor", "last_synced_at", "last_error"] + (["window_end"] if full else [])
+    calendar.failing_since = None
+    fields = ["sync_cursor", "last_synced_at", "last_error", "failing_since"] + (["window_end"] if full else [])
     ExternalCalendar.objects.filter(pk=calendar.pk).update(**{name: getattr(calendar, name) for name in fields})
     # A success clears an earlier error; reauth_required and disconnected are left to the
     # connection flow (another calendar of the same grant may just have lost its token).
@@ -205,6 +224,7 @@ def error_text(exc: BaseException) -> str:
 def _record_failure(run: SyncRun, calendar: ExternalCalendar, progress: _Progress, started, exc: Exception) -> None:
     _finish(run, progress, started, SyncRun.Status.FAILED, error_text(exc))
     ExternalCalendar.objects.filter(pk=calendar.pk).update(last_error=run.error)
+    ExternalCalendar.objects.filter(pk=calendar.pk, failing_since__isnull=True).update(failing_since=run.started_at)
     status = (
         CalendarConnection.Status.REAUTH_REQUIRED
         if isinstance(exc, ReauthRequired)

@@ -19,9 +19,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import ExternalCalendar
+from integrations.providers.base import GROUP_SEPARATOR
 from integrations.sync.rules import BlockInterval
 from scheduling.models import BlockedTime
 
@@ -48,14 +50,22 @@ def _same(block: BlockedTime, interval: BlockInterval) -> bool:
 
 
 @transaction.atomic
-def blocked_times_apply(*, calendar: ExternalCalendar, blocks: Mapping[str, BlockInterval | None]) -> WriteCounts:
+def blocked_times_apply(
+    *,
+    calendar: ExternalCalendar,
+    blocks: Mapping[str, BlockInterval | None],
+    replaced_groups: Iterable[str] = (),
+) -> WriteCounts:
     """Make the calendar's stored blocks for ``blocks``' keys match it exactly.
 
-    A key mapped to an interval gets exactly that blocked time (timing and reason); a key
-    mapped to None has none afterwards. Keys not in ``blocks`` are left alone.
+    A key mapped to an interval gets exactly that blocked time (timing and reason); a key mapped to None has
+    none afterwards. Keys not in ``blocks`` are left alone, except in ``replaced_groups``:
+    a stored block whose key is ``group + GROUP_SEPARATOR + ...`` and not in ``blocks``
+    goes (one more DELETE per page; see ``EventPage.replaced_groups``).
     """
+    replaced = _groups_replace(calendar=calendar, groups=replaced_groups, keep=blocks)
     if not blocks:
-        return WriteCounts()
+        return WriteCounts(deleted=replaced)
     existing = {
         block.external_key: block
         for block in BlockedTime.objects.filter(calendar=calendar, external_key__in=list(blocks)).only(
@@ -97,7 +107,23 @@ def blocked_times_apply(*, calendar: ExternalCalendar, blocks: Mapping[str, Bloc
         BlockedTime.objects.bulk_update(to_update, ["start", "end", "all_day", "reason", "updated_at"])
     if to_delete:
         BlockedTime.objects.filter(pk__in=to_delete).delete()
-    return WriteCounts(upserted=len(to_create) + len(to_update), deleted=len(to_delete))
+    return WriteCounts(upserted=len(to_create) + len(to_update), deleted=len(to_delete) + replaced)
+
+
+def _groups_replace(*, calendar: ExternalCalendar, groups: Iterable[str], keep: Mapping[str, object]) -> int:
+    condition = Q()
+    for group in set(groups):
+        condition |= Q(external_key__startswith=group + GROUP_SEPARATOR)
+    if not condition:
+        return 0
+    stale = [
+        pk
+        for pk, key in BlockedTime.objects.filter(condition, calendar=calendar).values_list("pk", "external_key")
+        if key not in keep
+    ]
+    if stale:
+        BlockedTime.objects.filter(pk__in=stale).delete()
+    return len(stale)
 
 
 _COPY_FIELDS = (
@@ -110,6 +136,7 @@ _COPY_FIELDS = (
     "all_day",
     "reason",
     "note",
+    "reason",
     "created_at",
     "updated_at",
 )
@@ -133,7 +160,7 @@ def _insert(blocks: list[BlockedTime]) -> None:
         for block in blocks:
             copy.write_row(
                 (block.merchant_id, block.calendar_id, block.external_key, block.source, block.start,
-                 block.end, block.all_day, block.reason, block.note, now, now)
+                 block.end, block.all_day, block.note, block.reason, now, now)
             )  # fmt: skip
 
 

@@ -149,7 +149,7 @@ def test_denying_consent_says_so(page, merchant, seeded):
     page.get_by_role("button", name="Connect Google Calendar").click()
     page.get_by_role("button", name="Deny").click()
     page.wait_for_url("**/app/integrations?google=error&reason=access_denied")
-    expect(page.get_by_role("alert")).to_contain_text("access was denied on Google's screen")
+    expect(page.get_by_role("alert")).to_contain_text("access was denied on the sign-in screen")
     expect(page.get_by_test_id("google-status")).to_have_text("Not connected")
 
 

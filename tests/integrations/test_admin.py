@@ -119,3 +119,44 @@ def test_admin_sync_now_action_queues_selected_calendars(
         )
     assert response.status_code == 302
     assert SyncRun.objects.filter(calendar=google_connected.calendar, trigger="manual").count() == before + 1
+
+
+def test_staff_cannot_delete_connections_or_sync_runs_around_the_disconnect_service(admin_client, connection):
+    run = SyncRun.objects.filter(calendar__connection=connection).first()
+    for url in (
+        f"/admin/integrations/calendarconnection/{connection.pk}/delete/",
+        f"/admin/integrations/syncrun/{run.pk}/delete/",
+        f"/admin/integrations/externalcalendar/{run.calendar_id}/delete/",
+    ):
+        assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    listing = admin_client.get("/admin/integrations/calendarconnection/").content.decode()
+    assert "delete_selected" not in listing
+    assert CalendarConnection.objects.filter(pk=connection.pk).exists() and SyncRun.objects.filter(pk=run.pk).exists()
+
+
+def test_a_disconnected_connection_keeps_its_sync_history_in_the_admin(admin_client, connection, google_emulator):
+    runs = SyncRun.objects.filter(calendar__connection=connection).count()
+    admin_client.post(
+        "/admin/integrations/calendarconnection/",
+        {"action": "disconnect_keep_blocks", "_selected_action": [connection.pk]},
+    )
+    assert CalendarConnection.objects.get(pk=connection.pk).status == "disconnected"
+    assert SyncRun.objects.filter(calendar__connection=connection).count() == runs > 0
+    assert admin_client.get("/admin/integrations/syncrun/").status_code == 200
+
+
+def test_times_show_in_the_merchants_zone_and_in_utc(admin_client, connection):
+    run = SyncRun.objects.filter(calendar__connection=connection).first()
+    zone = connection.merchant.zone
+    html = admin_client.get("/admin/integrations/syncrun/").content.decode()
+    local, utc = run.started_at.astimezone(zone), run.started_at.astimezone(dt.UTC)
+    assert f"{local:%Y-%m-%d %H:%M} {zone.key} ({utc:%H:%M} UTC" in html
+
+
+def test_deleting_a_merchant_disconnects_through_the_service(admin_client, connection, google_emulator):
+    merchant = connection.merchant
+    revokes = len(google_emulator.calls("revoke"))
+    response = admin_client.post(f"/admin/merchants/merchant/{merchant.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert len(google_emulator.calls("revoke")) == revokes + 1  # the grant was revoked at Google
+    assert not CalendarConnection.objects.filter(pk=connection.pk).exists()

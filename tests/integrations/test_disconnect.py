@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from integrations.models import CalendarConnection, ExternalCalendar, WatchChannel
+from integrations.models import CalendarConnection, ExternalCalendar, SyncRun, WatchChannel
 from scheduling.models import BlockedTime
 from tests.conftest import api_client_for
 from tests.integrations.conftest import STATUS_URL, connect
@@ -41,7 +41,10 @@ def _assert_disconnected(pk):
     connection = CalendarConnection.objects.get(pk=pk)
     assert connection.status == "disconnected"
     assert connection.access_token is None and connection.refresh_token is None
-    assert not ExternalCalendar.objects.filter(connection=connection).exists()
+    # The calendars stay, unselected and without a cursor, with their sync history (SPEC §9).
+    calendars = ExternalCalendar.objects.filter(connection=connection)
+    assert not calendars.filter(selected=True).exists() and not calendars.exclude(sync_cursor="").exists()
+    assert SyncRun.objects.filter(calendar__connection=connection).exists()
     return connection
 
 
@@ -144,3 +147,36 @@ def test_disconnect_works_when_tokens_cannot_be_decrypted(google_connected, api,
     assert api.delete(STATUS_URL).status_code == 204
     _assert_disconnected(google_connected.connection.pk)
     assert BlockedTime.objects.get(pk=synced_block.pk).source == "manual"
+
+
+def test_reconnecting_the_same_account_adopts_kept_blocks_instead_of_doubling_them(
+    google_connected, api, google_emulator, django_capture_on_commit_callbacks
+):
+    """SPEC §9: disconnect with "keep", reconnect: each busy time shows once, synced again."""
+    for day in (1, 2, 3):
+        start = timezone.now().replace(microsecond=0) + dt.timedelta(days=day)
+        google_emulator.insert_event(
+            google_connected.email,
+            {
+                "start": {"dateTime": start.isoformat()},
+                "end": {"dateTime": (start + dt.timedelta(hours=1)).isoformat()},
+            },
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("/api/v1/merchant/integrations/google/calendar/sync")
+    merchant = google_connected.connection.merchant
+    synced = set(BlockedTime.objects.filter(merchant=merchant).values_list("external_key", "start"))
+    assert len(synced) == 3
+
+    assert api.delete(STATUS_URL).status_code == 204
+    kept = BlockedTime.objects.filter(merchant=merchant)
+    assert {b.source for b in kept} == {"manual"} and kept.filter(kept_group__isnull=False).count() == 3
+
+    connect(google_connected.client, django_capture_on_commit_callbacks)
+
+    blocks = BlockedTime.objects.filter(merchant=merchant)
+    assert set(blocks.values_list("external_key", "start")) == synced  # once each, not twice
+    assert {b.source for b in blocks} == {"google"} and not blocks.filter(kept_group__isnull=False).exists()
+    assert not merchant.kept_block_groups.exists()
+    # The history of the calendar survived the disconnect.
+    assert SyncRun.objects.filter(calendar=google_connected.calendar, trigger="manual").exists()

@@ -68,8 +68,9 @@ def test_connected_status(google_connected, api):
     assert calendar["last_synced_at"]
     assert body["recent_sync_runs"][0]["trigger"] == "initial"
     assert body["recent_sync_runs"][0]["status"] == "succeeded"
-    # Timestamps carry an offset.
-    assert body["connected_at"].endswith(("Z", "+00:00"))
+    # Timestamps carry the merchant's offset, like every other instant of the API.
+    connected_at = dt.datetime.fromisoformat(body["connected_at"])
+    assert connected_at.utcoffset() == connected_at.astimezone(google_connected.connection.merchant.zone).utcoffset()
 
 
 def test_status_reports_syncing_while_a_run_is_running(google_connected, api):

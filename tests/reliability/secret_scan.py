@@ -13,8 +13,9 @@ Registered for the whole suite (``pytest_plugins`` in ``tests/conftest.py``). Fo
 
 At teardown every kept text is searched for every secret, raw and URL-encoded: the access
 and refresh tokens, authorization codes and channel tokens the Google emulator issued in
-that test, the ``FIELD_ENCRYPTION_KEYS``, ``SECRET_KEY`` and the OAuth client secret. A hit
-fails the test, naming where the secret was seen (never printing it). The totals go to the
+that test, the CalDAV passwords of the test Radicale's users, the ``FIELD_ENCRYPTION_KEYS``,
+``SECRET_KEY`` and the OAuth client secret. A hit fails the test, naming where the secret
+was seen (never printing it). The totals go to the
 reliability figures (``tests/reliability/figures.py``).
 """
 
@@ -170,6 +171,9 @@ def secret_scan(request, _configured_secrets):
     secrets = dict(_configured_secrets)
     if "google_emulator_server" in request.fixturenames:
         secrets.update(emulator_secrets(request.getfixturevalue("google_emulator_server")))
+    if "radicale_server" in request.fixturenames:  # CalDAV passwords (app-specific ones on iCloud)
+        users = request.getfixturevalue("radicale_server").users()
+        secrets.update({f"CalDAV password of {name}": password for name, password in users.items()})
     with _lock:
         texts = list(_texts)
         _texts.clear()

@@ -31,6 +31,7 @@ from tests.reliability.conftest import connect_as
 ENCRYPTED = {
     "integrations_calendarconnection": ("access_token", "refresh_token"),
     "integrations_watchchannel": ("token",),
+    "integrations_oauthstate": ("secret",),
 }
 
 
@@ -114,7 +115,7 @@ def test_key_rotation_rewrites_every_encrypted_value_and_the_old_key_can_go(
     connection_pk = google_connected.connection.pk
     before = {table: raw_rows(table, columns) for table, columns in ENCRYPTED.items()}
     values = sum(len(row) - 1 for rows in before.values() for row in rows)
-    assert values == 3
+    assert values == 4  # two tokens, a channel token and the spent OAuth state's (wiped) secret
 
     with override_settings(FIELD_ENCRYPTION_KEYS=[new_key, old_key]):
         call_command("rotate_encryption_keys", "--dry-run")

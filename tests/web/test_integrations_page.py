@@ -38,10 +38,10 @@ def test_not_connected_offers_the_connect_form(merchant_client, google_emulator)
     ("query", "text"),
     [
         ({"google": "connected"}, "Google Calendar is connected."),
-        ({"google": "error", "reason": "access_denied"}, "access was denied on Google&#x27;s screen"),
-        ({"google": "error", "reason": "missing_scope"}, "leave the calendar box ticked"),
+        ({"google": "error", "reason": "access_denied"}, "access was denied on the sign-in screen"),
+        ({"google": "error", "reason": "missing_scope"}, "leave the calendar permission ticked"),
         ({"google": "error", "reason": "invalid_state"}, "had expired or came from another browser tab"),
-        ({"google": "error", "reason": "token_exchange_failed"}, "Google did not finish the sign-in"),
+        ({"google": "error", "reason": "token_exchange_failed"}, "Google Calendar did not finish the sign-in"),
         ({"google": "error", "reason": "storage_failed"}, "could not save the connection"),
         ({"google": "error", "reason": "<script>"}, "Connecting Google Calendar did not work."),
         ({"google": "error"}, "Connecting Google Calendar did not work."),
@@ -58,7 +58,7 @@ def test_connected_card(merchant_client, connected, merchant):
     assert 'data-state="active"' in html
     assert merchant.user.email in html
     assert "On: Google tells us about changes" not in html  # no channel without a reachable watch URL
-    assert "Checked every few hours" in html
+    assert "next check" in html  # no usable webhook URL here: polled
     assert html.count('name="calendar"') == 2
     assert 'data-testid="no-sync-errors"' in html
 
@@ -97,7 +97,7 @@ def test_sync_now_says_how_it_went(merchant_client, connected, google_emulator):
     google_emulator.revoke_grant(connected.account_email)
     response = merchant_client.post(f"{PAGE}/google/sync", follow=True)
     html = response.content.decode()
-    assert "Google refused our access" in html
+    assert "Google Calendar refused our access" in html
     assert 'data-state="reauth_required"' in html and "Reconnect Google Calendar" in html
 
 

@@ -1,0 +1,1 @@
+"""CalDAV (Apple iCloud, Fastmail, Nextcloud, Radicale, ...): see ``provider.py`` and docs/caldav-connection.md."""
