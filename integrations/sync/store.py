@@ -134,7 +134,6 @@ _COPY_FIELDS = (
     "start",
     "end",
     "all_day",
-    "reason",
     "note",
     "reason",
     "created_at",

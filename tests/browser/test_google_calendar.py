@@ -158,7 +158,7 @@ def test_reconnect_after_google_revoked_access(page, merchant, connected, app):
     page.goto("/app/integrations")
     page.get_by_role("button", name="Sync now").click()
     expect(page.get_by_test_id("google-status")).to_have_text("Reconnect needed")
-    expect(page.get_by_role("alert")).to_contain_text("Google stopped accepting our access")
+    expect(page.get_by_role("alert")).to_contain_text("Google Calendar stopped accepting our access")
 
     page.get_by_role("button", name="Reconnect Google Calendar").click()
     page.get_by_role("button", name="Allow").click()
