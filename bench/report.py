@@ -124,6 +124,24 @@ def availability(r: dict) -> list[str]:
     ]
 
 
+def live_poll(r: dict) -> list[str]:
+    o, c = r["open_pages"], r["capacity"]
+    return [
+        "### 6. The week view's live poll (`bench.live_poll`)",
+        "",
+        "| figure | value | baseline (same run) | ratio |",
+        "|---|---|---|---|",
+        f"| {o['pages']} open pages, one poll a second each | {o['polls_per_second']:.0f} polls/s served, "
+        f"web CPU {o['web_cpu_share_of_one_core']:.2f} of a core ({o['web_cpu_ms_per_poll']:.2f} ms/poll) | | |",
+        f"| change seen after the bump | p50 {o['change_seen_p50_s']:.2f} s, p99 {o['change_seen_p99_s']:.2f} s "
+        f"| target 2 s | |",
+        f"| poll answered 304 | {c['poll_304']['rps']:.0f} req/s, {c['poll_304']['web_cpu_ms_per_request']:.2f} ms CPU "
+        f"| bare view {c['bare_view']['rps']:.0f} req/s | {c['poll_to_bare_ratio']:.2f}x |",
+        f"| re-fetching the week page instead | {c['week_page']['rps']:.0f} req/s, "
+        f"{c['week_page']['web_cpu_ms_per_request']:.1f} ms CPU | poll | {c['poll_to_week_page_ratio']:.1f}x dearer |",
+    ]
+
+
 def machine(results: list[dict]) -> list[str]:
     m = results[0]["machine"]
     loads = ", ".join(f"{r['benchmark']} {' '.join(r['machine']['loadavg_at_start'])}" for r in results)
@@ -139,7 +157,13 @@ def machine(results: list[dict]) -> list[str]:
 
 
 def main() -> None:
-    sections = {"sync": sync, "watch": watch, "freshness": freshness, "availability": availability}
+    sections = {
+        "sync": sync,
+        "watch": watch,
+        "freshness": freshness,
+        "availability": availability,
+        "live_poll": live_poll,
+    }
     results = []
     for name, render in sections.items():
         result = _load(name)

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The week view's once-a-second change poll, answered before the rest (scheduling/live.py).
+    "scheduling.live.LivePollMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -304,6 +306,21 @@ SYNC_MANUAL_PER_HOUR = env.int("SYNC_MANUAL_PER_HOUR", default=30)
 CALENDAR_SYNC_MAX_RETRIES = env.int("CALENDAR_SYNC_MAX_RETRIES", default=5)
 CALENDAR_SYNC_RETRY_BASE_SECONDS = env.float("CALENDAR_SYNC_RETRY_BASE_SECONDS", default=30.0)
 CALENDAR_SYNC_RETRY_MAX_SECONDS = env.float("CALENDAR_SYNC_RETRY_MAX_SECONDS", default=30 * 60.0)
+
+# Bookings (SPEC §11, §12): public booking limits; rules themselves are per merchant.
+BOOKING_RATE_PER_ADDRESS = env.str("BOOKING_RATE_PER_ADDRESS", default="20/hour")
+BOOKING_RATE_PER_MERCHANT = env.str("BOOKING_RATE_PER_MERCHANT", default="200/hour")
+BOOKING_MAX_ACTIVE_PER_EMAIL = env.int("BOOKING_MAX_ACTIVE_PER_EMAIL", default=3)
+# Booking emails: retries of a send that failed (mail server down), with exponential backoff.
+BOOKING_EMAIL_MAX_RETRIES = env.int("BOOKING_EMAIL_MAX_RETRIES", default=8)
+
+# Email (SPEC §11): EMAIL_URL such as smtp://user:pass@host:587 (smtp+tls://, smtps://),
+# console output when unset. https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
+_email_config = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update({key: value for key, value in _email_config.items() if value not in (None, "")})
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"Merchant calendar <bookings@{_public_host}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # CalDAV (SPEC §8.2). Private addresses (loopback, RFC 1918, link-local...) are refused as
 # CalDAV servers unless this is on: tests and the demo only, never production.

@@ -29,7 +29,7 @@ class MerchantAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "user__email", "user__username"]
     list_filter = ["time_zone"]
     list_select_related = ["user"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "business_hours_set_at"]
     raw_id_fields = ["user"]
     inlines = [BusinessHoursInline]
 

@@ -128,9 +128,9 @@ DEMO_BOOKINGS = (
     # weekday, start, minutes, customer
     (0, dt.time(10), 60, "Lena Fischer"),
     (1, dt.time(15, 30), 30, "Jonas Weber"),
-    (2, dt.time(9, 30), 60, "Mia Schneider"),
+    (2, dt.time(10), 60, "Mia Schneider"),
     (4, dt.time(11), 30, "Noah Wagner"),
-    (4, dt.time(13, 30), 60, "Emma Becker"),
+    (4, dt.time(14), 60, "Emma Becker"),
 )
 
 

@@ -1,6 +1,7 @@
 """Writes for merchant accounts: sign-up (web form) and ``create_merchant`` share one service."""
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -185,3 +186,116 @@ def signup_link_read(token: str) -> dict:
     if get_user_model().objects.filter(username=data["email"]).exists():
         raise ApplicationError("This link has been used: the account exists. Please log in.", code="invalid_link")
     return data
+
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def business_hours_problems(intervals: Iterable[tuple[int, dt.time, dt.time]]) -> list[str]:
+    """What is wrong with a week of opening intervals, in words (empty: fine).
+
+    Any day may have several intervals; each must end after it starts (an interval ends the same
+    day, at 23:59 at the latest) and no two of one day may overlap (touching is fine)."""
+    problems = []
+    by_day: dict[int, list[tuple[dt.time, dt.time]]] = {}
+    for weekday, start, end in intervals:
+        if not 0 <= weekday <= 6:
+            problems.append(f"Weekday {weekday}: use 0 (Monday) to 6 (Sunday).")
+            continue
+        if end <= start:
+            problems.append(f"{WEEKDAY_NAMES[weekday]} {start:%H:%M}-{end:%H:%M}: the end must be after the start.")
+            continue
+        by_day.setdefault(weekday, []).append((start, end))
+    for weekday, spans in sorted(by_day.items()):
+        spans.sort()
+        for (start_a, end_a), (start_b, end_b) in itertools.pairwise(spans):
+            if start_b < end_a:
+                day = WEEKDAY_NAMES[weekday]
+                problems.append(f"{day}: {start_a:%H:%M}-{end_a:%H:%M} and {start_b:%H:%M}-{end_b:%H:%M} overlap.")
+    return problems
+
+
+def _changed(merchant: Merchant) -> None:
+    from scheduling.services import merchant_changed
+
+    transaction.on_commit(lambda: merchant_changed(merchant.pk), robust=True)
+
+
+@transaction.atomic
+def business_hours_replace(*, merchant: Merchant, intervals: Iterable[tuple[int, dt.time, dt.time]]) -> None:
+    """Replace the merchant's whole week of business hours; invalid input changes nothing (400)."""
+    intervals = list(intervals)
+    problems = business_hours_problems(intervals)
+    if problems:
+        raise ApplicationError(" ".join(problems), code="invalid")
+    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    merchant.business_hours.all().delete()
+    BusinessHours.objects.bulk_create(
+        BusinessHours(merchant=merchant, weekday=weekday, start=start, end=end) for weekday, start, end in intervals
+    )
+    merchant.business_hours_set_at = timezone.now()
+    merchant.save(update_fields=["business_hours_set_at"])
+    _changed(merchant)
+
+
+RULE_LIMITS = {
+    "buffer_minutes": (0, 240),
+    "minimum_notice_minutes": (0, 60 * 24 * 30),
+    "max_days_ahead": (1, 730),
+}
+
+
+@transaction.atomic
+def booking_rules_update(
+    *,
+    merchant: Merchant,
+    slot_lengths: list[int] | None = None,
+    buffer_minutes: int | None = None,
+    minimum_notice_minutes: int | None = None,
+    max_days_ahead: int | None = None,
+) -> Merchant:
+    """Change the booking rules (only the ones given); 400 with a message when one is out of range."""
+    changes: dict = {}
+    if slot_lengths is not None:
+        lengths = sorted(set(slot_lengths))
+        if not lengths or any(not 5 <= m <= 24 * 60 for m in lengths):
+            raise ApplicationError("Slot lengths: give at least one, each 5 to 1440 minutes.", code="invalid")
+        changes["slot_lengths"] = lengths
+    for name, value in (
+        ("buffer_minutes", buffer_minutes),
+        ("minimum_notice_minutes", minimum_notice_minutes),
+        ("max_days_ahead", max_days_ahead),
+    ):
+        if value is None:
+            continue
+        low, high = RULE_LIMITS[name]
+        if not low <= value <= high:
+            raise ApplicationError(f"{name}: between {low} and {high}.", code="invalid")
+        changes[name] = value
+    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    for name, value in changes.items():
+        setattr(merchant, name, value)
+    if changes:
+        merchant.save(update_fields=list(changes))
+        _changed(merchant)
+    return merchant
+
+
+@transaction.atomic
+def merchant_profile_update(*, merchant: Merchant, name: str, time_zone: str) -> Merchant:
+    name = name.strip()
+    if not name:
+        raise ApplicationError("Business name: this field is required.", code="invalid")
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        raise ApplicationError(f"Time zone: {_first_error(exc)}", code="invalid") from exc
+    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    merchant.name, merchant.time_zone = name, time_zone
+    merchant.save(update_fields=["name", "time_zone"])
+    _changed(merchant)
+    return merchant
+
+
+def merchant_checklist_dismiss(*, merchant: Merchant) -> None:
+    Merchant.objects.filter(pk=merchant.pk).update(checklist_dismissed=True)

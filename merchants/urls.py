@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from merchants import views
+from merchants import settings_page, views
 from merchants.forms import EmailAuthenticationForm
 
 urlpatterns = [
@@ -18,4 +18,5 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("app/settings", settings_page.settings_page, name="settings"),
 ]

@@ -40,9 +40,11 @@ class BlockedTimeAdmin(admin.ModelAdmin):
 
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
-    list_display = ["merchant", "start", "end", "customer_name", "customer_email", "created_at"]
+    list_display = ["merchant", "start", "end", "customer_name", "customer_email", "status", "created_at"]
+    list_filter = ["status"]
     list_select_related = ["merchant"]
     search_fields = ["merchant__name", "merchant__slug", "customer_name", "customer_email"]
     date_hierarchy = "start"
     raw_id_fields = ["merchant"]
-    readonly_fields = ["created_at"]
+    # Status, sequence and the UID change only through scheduling.services (emails, invitations).
+    readonly_fields = ["uid", "status", "sequence", "cancelled_at", "cancelled_by", "created_at", "updated_at"]

@@ -21,14 +21,20 @@ from config.serializers import ErrorSerializer, StrictSerializer
 from merchants.models import Merchant
 from merchants.permissions import IsMerchant, merchant_for
 from scheduling import selectors, services
-from scheduling.fields import InstantField, RangeBoundField
+from scheduling.fields import CustomerNameField, InstantField, RangeBoundField, TimeZoneNameField
 from scheduling.localtime import local_midnight
 from scheduling.models import BlockedTime
+from scheduling.throttles import BookingAddressThrottle, BookingMerchantThrottle
 
 MAX_RANGE = dt.timedelta(days=366)
 DEFAULT_LIST_RANGE = dt.timedelta(days=366)
 DEFAULT_AVAILABILITY_RANGE = dt.timedelta(days=7)
-DEFAULT_DURATION_MINUTES = 30
+BOOKING_REFUSALS = (
+    "Not bookable (409, `code`): overlaps a booking, the buffer after one or a blocked time (`unavailable`), "
+    "lies outside business hours (`outside_business_hours`), has begun (`in_past`), is not one of the offered "
+    "slots: a length the merchant does not offer or a start off the slot grid (`not_offered`), starts inside "
+    "the minimum notice (`too_soon`) or beyond how far ahead bookings open (`too_far_ahead`)"
+)
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -174,11 +180,45 @@ class BookingOutputSerializer(serializers.Serializer):
     end = InstantField()
     customer_name = serializers.CharField()
     customer_email = serializers.EmailField()
+    # A plain string in the schema: an enum named "status" would collide with the connections' one.
+    status = serializers.CharField(help_text="`confirmed`, or `cancelled` (kept for history; its time is free).")
     created_at = InstantField()
+
+
+class BookingInputSerializer(StrictSerializer):
+    start = InstantField()
+    end = InstantField()
+    customer_name = CustomerNameField()
+    customer_email = serializers.EmailField(max_length=254)
+
+    def validate(self, attrs):
+        _check_range(attrs["start"], attrs["end"])
+        return attrs
 
 
 class BookingsView(APIView):
     permission_classes = [IsMerchant]
+
+    @extend_schema(
+        operation_id="bookings_create",
+        tags=["bookings"],
+        request=BookingInputSerializer,
+        responses={
+            201: BookingOutputSerializer,
+            400: _error("Bad input."),
+            409: _error("Overlaps a booking or blocked time (`unavailable`) or has begun (`in_past`)."),
+            **AUTH_ERRORS,
+        },
+        description="The merchant books a customer in: any free time, inside or outside business hours, "
+        "without the booking rules that apply to customers. The customer gets the confirmation email.",
+    )
+    def post(self, request):
+        merchant = merchant_for(request)
+        context = {"zone": merchant.zone}
+        serializer = BookingInputSerializer(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_create(merchant=merchant, public=False, **serializer.validated_data)
+        return Response(BookingOutputSerializer(booking, context=context).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="bookings_list",
@@ -208,15 +248,12 @@ class PublicView(APIView):
 
 
 class PublicBookingCreateView(PublicView):
-    class PublicBookingInputSerializer(StrictSerializer):
-        start = InstantField()
-        end = InstantField()
-        customer_name = serializers.CharField(max_length=200)
-        customer_email = serializers.EmailField(max_length=254)
+    throttle_classes = [BookingAddressThrottle, BookingMerchantThrottle]
 
-        def validate(self, attrs):
-            _check_range(attrs["start"], attrs["end"])
-            return attrs
+    class PublicBookingInputSerializer(BookingInputSerializer):
+        customer_time_zone = TimeZoneNameField(
+            help_text="Optional: the customer's IANA zone, so emails show their times too."
+        )
 
     class PublicBookingOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
@@ -235,12 +272,17 @@ class PublicBookingCreateView(PublicView):
             400: _error("Bad input."),
             404: _error("No merchant with this slug."),
             409: _error(
-                "Not bookable: overlaps a booking or blocked time (`unavailable`), lies outside business hours "
-                "(`outside_business_hours`) or has begun (`in_past`)."
+                BOOKING_REFUSALS + ", or the email already holds `BOOKING_MAX_ACTIVE_PER_EMAIL` upcoming "
+                "bookings with this merchant (`too_many_bookings`)."
+            ),
+            429: _error(
+                "Too many bookings from this address (`BOOKING_RATE_PER_ADDRESS`) or for this merchant "
+                "(`BOOKING_RATE_PER_MERCHANT`): `rate_limited`, with `Retry-After`."
             ),
         },
-        description="Book a time. Any free interval inside one business-hours interval can be booked, "
-        "not only the slots offered by the availability endpoint.",
+        description="Book one of the offered slots (as the availability endpoint lists them). The customer "
+        "gets a confirmation email with a calendar invitation and the link to manage the booking; the "
+        "merchant gets a notice. `customer_name` may hold no control or formatting characters.",
     )
     def post(self, request, slug: str):
         merchant = self.merchant(slug)
@@ -273,18 +315,19 @@ class PublicAvailabilityView(PublicView):
             required=False,
             min_value=5,
             max_value=24 * 60,
-            help_text=f"Slot length in minutes (5-1440). Default: {DEFAULT_DURATION_MINUTES}.",
+            help_text="Slot length in minutes, one of the merchant's offered lengths. Default: the shortest.",
         )
 
         def validate(self, attrs):
             start = attrs.get("start") or timezone.now()
             end = attrs.get("end") or start + DEFAULT_AVAILABILITY_RANGE
             _check_range(start, end)
-            return {
-                "start": start,
-                "end": end,
-                "duration": dt.timedelta(minutes=attrs.get("duration") or DEFAULT_DURATION_MINUTES),
-            }
+            offered = self.context["slot_lengths"]
+            minutes = attrs.get("duration") or min(offered)
+            if minutes not in offered:
+                lengths = ", ".join(str(m) for m in sorted(offered))
+                raise serializers.ValidationError({"duration": [f"Not offered; this merchant offers {lengths}."]})
+            return {"start": start, "end": end, "duration": dt.timedelta(minutes=minutes)}
 
     @extend_schema(
         operation_id="public_availability",
@@ -301,14 +344,18 @@ class PublicAvailabilityView(PublicView):
             "Slots are `duration` minutes long and step by `duration` from the start of each business-hours "
             "interval (touching intervals count as one), in elapsed time, so across a DST change every slot is "
             "still exactly `duration` long and wall-clock times that do not exist are never offered. "
-            "Only slots starting at or after now are offered, and only whole slots inside [start, end)."
+            "The merchant's booking rules apply: `duration` must be an offered length, slots start no sooner "
+            "than the minimum notice and no later than how far ahead bookings open, and the buffer after every "
+            "booking stays free. Only whole slots inside [start, end) are offered."
         ),
     )
     def get(self, request, slug: str):
         merchant = self.merchant(slug)
-        query = self.AvailabilityQuerySerializer(data=request.query_params, context={"zone": merchant.zone})
+        query = self.AvailabilityQuerySerializer(
+            data=request.query_params, context={"zone": merchant.zone, "slot_lengths": merchant.slot_lengths}
+        )
         query.is_valid(raise_exception=True)
-        slots = selectors.availability_slots(merchant=merchant, **query.validated_data)
+        slots = selectors.public_slots(merchant=merchant, **query.validated_data)
         zone = merchant.zone
         # Rendered by hand: a year of 5-minute slots is ~100,000 items, too many for field-by-field
         # serialization; the shape is AvailabilityOutputSerializer's.

@@ -5,13 +5,21 @@ https://www.django-rest-framework.org/api-guide/fields/#datetimefield
 """
 
 import datetime as dt
+import zoneinfo
+from functools import cache
 
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
 from scheduling.localtime import UTC, local_to_instant
+from scheduling.text import plain_text_problem
 
 MIN_YEAR, MAX_YEAR = 1970, 2199
+
+
+@cache
+def available_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 def _zone(field: serializers.Field):
@@ -88,3 +96,35 @@ class RangeBoundField(InstantField):
         if parsed.tzinfo is None:
             return local_to_instant(parsed, _zone(self))
         return self._checked(parsed)
+
+
+class CustomerNameField(serializers.CharField):
+    """A customer's name: plain text only (``scheduling.text``), at most 200 characters."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        problem = plain_text_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class TimeZoneNameField(serializers.CharField):
+    """An IANA zone name (the customer's, from the browser); blank when unknown or not a zone."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value and value not in available_zones():
+            raise serializers.ValidationError("Not an IANA time zone, e.g. America/New_York.")
+        return value

@@ -13,8 +13,7 @@ from django import forms
 
 from scheduling.fields import MAX_YEAR, MIN_YEAR
 from scheduling.localtime import local_midnight, local_to_instant
-
-BOOKING_DURATIONS = (30, 60)
+from scheduling.text import plain_text_problem
 
 
 class BlockedTimeForm(forms.Form):
@@ -58,18 +57,15 @@ class BlockedTimeForm(forms.Form):
         return data
 
 
-class BookingForm(forms.Form):
+class RescheduleForm(forms.Form):
+    """A slot of the picker: its start (ISO 8601 with offset) and one of the merchant's offered lengths."""
+
     start = forms.CharField(max_length=40, error_messages={"required": "Choose a time first."})
-    duration = forms.TypedChoiceField(choices=[(d, d) for d in BOOKING_DURATIONS], coerce=int)
-    customer_name = forms.CharField(
-        label="Your name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
-    )
-    customer_email = forms.EmailField(
-        label="Your email",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        help_text="We only use it for this booking.",
-    )
+    duration = forms.TypedChoiceField(coerce=int)
+
+    def __init__(self, *args, merchant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duration"].choices = [(d, d) for d in sorted(merchant.slot_lengths)]
 
     def clean_start(self) -> dt.datetime:
         try:
@@ -80,3 +76,22 @@ class BookingForm(forms.Form):
         if start is None or start.tzinfo is None or not MIN_YEAR <= start.year <= MAX_YEAR:
             raise forms.ValidationError("Choose one of the times shown.")
         return start
+
+
+class BookingForm(RescheduleForm):
+    customer_name = forms.CharField(
+        label="Your name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    customer_email = forms.EmailField(
+        label="Your email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="We send the confirmation here, with a link to change or cancel.",
+    )
+
+    def clean_customer_name(self) -> str:
+        name = self.cleaned_data["customer_name"]
+        problem = plain_text_problem(name)
+        if problem:
+            raise forms.ValidationError(problem)
+        return name

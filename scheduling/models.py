@@ -4,6 +4,8 @@ Synced blocked times carry only timing, the calendar they came from and a
 provider-neutral ``external_key``; never a title, description, location or attendee.
 """
 
+import uuid
+
 from django.db import models
 
 
@@ -73,19 +75,45 @@ class BlockedTime(models.Model):
 
 
 class Booking(models.Model):
+    """A customer's appointment. A cancelled booking is kept (status ``cancelled``) so that its
+    emails, its calendar invitation (same UID, higher SEQUENCE) and the merchant's history still
+    work; only ``confirmed`` bookings take time (see ``scheduling.selectors``)."""
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class By(models.TextChoices):
+        CUSTOMER = "customer", "the customer"
+        MERCHANT = "merchant", "the merchant"
+
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="bookings")
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Invitation UID, manage link.")
     start = models.DateTimeField()
     end = models.DateTimeField()
     customer_name = models.CharField(max_length=200)
     customer_email = models.EmailField()
+    customer_time_zone = models.CharField(max_length=64, blank=True, help_text="The customer's browser zone, if known.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
+    sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE: bumped on every change.")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=20, choices=By.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["start"]
-        indexes = [models.Index(fields=["merchant", "start", "end"])]
+        indexes = [
+            models.Index(fields=["merchant", "start", "end"]),
+            models.Index(fields=["merchant", "customer_email", "start"], name="booking_merchant_email_start"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="booking_end_after_start"),
         ]
 
     def __str__(self) -> str:
         return f"{self.customer_name} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED

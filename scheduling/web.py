@@ -1,8 +1,11 @@
-"""``/app/``: the merchant's week (bookings and blocked times on a time grid), and manual blocks.
+"""``/app/``: the merchant's week (bookings and blocked times on a time grid), manual blocks,
+the detail panel of an entry and the merchant's cancel of a booking.
 
-Server-rendered; the week is chosen with ``?week=YYYY-MM-DD`` (any day of it). Adding and
-removing a manual block are small form posts that call ``scheduling.services`` and come
-back to the same week (post/redirect/get), so the page works without JavaScript.
+Server-rendered; the week is chosen with ``?week=YYYY-MM-DD`` (any day of it) and an entry's
+detail panel with ``?entry=booking-<id>`` or ``?entry=block-<id>``. Adding and removing a
+manual block and cancelling a booking are small form posts that call
+``scheduling.services`` and come back to the same week (post/redirect/get), so the page
+works without JavaScript. The open page polls ``scheduling.live`` for changes.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,10 +22,12 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_POST
 
 from config.api import ApplicationError
+from merchants.services import merchant_checklist_dismiss as services_merchant_checklist_dismiss
 from scheduling import services
 from scheduling.fields import MAX_YEAR, MIN_YEAR
 from scheduling.forms import BlockedTimeForm
-from scheduling.models import BlockedTime
+from scheduling.live import live_token
+from scheduling.models import BlockedTime, Booking
 from scheduling.weekview import week_build
 
 
@@ -66,6 +72,10 @@ def _render_week(request, merchant, monday: dt.date, form: BlockedTimeForm | Non
     context = {
         "merchant": merchant,
         "week": week,
+        "selected": week.entry(request.GET.get("entry")),
+        "live_url": f"/app/live/{live_token(merchant.pk)}",
+        "checklist": checklist(merchant),
+        "booking_url": f"{settings.PUBLIC_BASE_URL}/book/{merchant.slug}",
         "form": form,
         "this_week": monday == today - dt.timedelta(days=today.weekday()),
         "previous_week": monday - dt.timedelta(days=7),
@@ -74,6 +84,17 @@ def _render_week(request, merchant, monday: dt.date, form: BlockedTimeForm | Non
         "week_url": _week_url(monday, today),
     }
     return render(request, "app/week.html", context, status=status)
+
+
+def checklist(merchant) -> dict | None:
+    """The getting-started steps after sign-up, until all are done or the merchant hides them."""
+    if merchant.checklist_dismissed:
+        return None
+    steps = {
+        "hours": merchant.business_hours_set_at is not None,
+        "calendar": merchant.calendar_connections.exclude(status="disconnected").exists(),
+    }
+    return steps
 
 
 @require_GET
@@ -115,3 +136,26 @@ def blocked_time_remove(request, merchant, pk: int):
     else:
         messages.success(request, "Block removed. That time is bookable again (within business hours).")
     return redirect(_week_url(monday, today))
+
+
+@require_POST
+@merchant_required
+def booking_cancel(request, merchant, pk: int):
+    """The merchant cancels a booking from its detail panel; the customer is emailed."""
+    booking = get_object_or_404(Booking, pk=pk, merchant=merchant)
+    today = timezone.now().astimezone(merchant.zone).date()
+    monday = _chosen_monday(str(booking.start.astimezone(merchant.zone).date()), today)
+    services.booking_cancel(booking=booking, by=Booking.By.MERCHANT)
+    messages.success(
+        request,
+        f"Cancelled {booking.customer_name}'s booking on {booking.start.astimezone(merchant.zone):%a %-d %b at %H:%M}. "
+        "We emailed them; the time is free again.",
+    )
+    return redirect(_week_url(monday, today))
+
+
+@require_POST
+@merchant_required
+def checklist_dismiss(request, merchant):
+    services_merchant_checklist_dismiss(merchant=merchant)
+    return redirect("/app/")

@@ -5,7 +5,8 @@ sits on the grid (in hours from the grid's top edge) and which pieces share the 
 because they overlap. Data comes from ``scheduling.selectors``; nothing is written here.
 
 Synced blocked times carry no event detail (SPEC §4): they show as "Busy" with their
-calendar's name. A piece that covers a whole local day (an all-day event, a multi-day
+calendar's and provider's names ("Busy · Work · Google") and, in the detail panel, why they
+block (``BlockedTime.reason``). A piece that covers a whole local day (an all-day event, a multi-day
 off-site, a manual "all day" block) goes to the day's all-day lane instead of the grid.
 """
 
@@ -22,6 +23,15 @@ from scheduling.localtime import local_midnight
 DEFAULT_FIRST_HOUR, DEFAULT_LAST_HOUR = 8, 18
 
 
+PROVIDER_NAMES = {"google": "Google", "microsoft": "Microsoft", "caldav": "CalDAV"}
+REASONS = {
+    "busy": "a busy event in this calendar",
+    "tentative": "a tentative event, because you chose to block tentative events",
+    "all_day": "an all-day event, because you chose to block all-day events",
+}
+REASON_UNKNOWN = "an event this calendar shows as busy"
+
+
 @dataclass(frozen=True)
 class Entry:
     kind: str  # "booking", "manual" or "synced"
@@ -30,6 +40,18 @@ class Entry:
     title: str
     detail: str
     blocked_time_id: int | None = None  # set for manual blocks, which the merchant may remove
+    booking_id: int | None = None
+    email: str = ""  # a booking's customer email
+    provider: str = ""  # a synced block's provider name ("Google")
+    reason: str = ""  # why a synced block blocks, in words
+    synced_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """What ``?entry=`` names to open this entry's detail panel."""
+        if self.booking_id is not None:
+            return f"booking-{self.booking_id}"
+        return f"block-{self.blocked_time_id or self.synced_id}"
 
 
 @dataclass
@@ -85,6 +107,16 @@ class Week:
     first_hour: int
     last_hour: int
 
+    def entry(self, key: str | None) -> Entry | None:
+        """The entry ``?entry=`` names, if it is on this week."""
+        if not key:
+            return None
+        for day in self.days:
+            for piece in day.all_day + day.timed:
+                if piece.entry.key == key:
+                    return piece.entry
+        return None
+
     @property
     def hour_labels(self) -> list[str]:
         return [f"{hour:02d}:00" for hour in range(self.first_hour, self.last_hour)]
@@ -105,14 +137,33 @@ class Week:
 def _entries(merchant: Merchant, start: dt.datetime, end: dt.datetime) -> list[Entry]:
     zone = merchant.zone
     entries = [
-        Entry("booking", b.start.astimezone(zone), b.end.astimezone(zone), b.customer_name, b.customer_email)
+        Entry(
+            "booking",
+            b.start.astimezone(zone),
+            b.end.astimezone(zone),
+            b.customer_name,
+            b.customer_email,
+            booking_id=b.pk,
+            email=b.customer_email,
+        )
         for b in selectors.bookings_in_range(merchant=merchant, start=start, end=end)
     ]
     for blocked in selectors.blocked_times_in_range(merchant=merchant, start=start, end=end):
         local_start, local_end = blocked.start.astimezone(zone), blocked.end.astimezone(zone)
         if blocked.is_synced:
             calendar = blocked.calendar.summary if blocked.calendar_id else blocked.get_source_display()
-            entries.append(Entry("synced", local_start, local_end, "Busy", calendar))
+            entries.append(
+                Entry(
+                    "synced",
+                    local_start,
+                    local_end,
+                    "Busy",
+                    calendar,
+                    provider=PROVIDER_NAMES.get(blocked.source, blocked.get_source_display()),
+                    reason=REASONS.get(blocked.reason, REASON_UNKNOWN),
+                    synced_id=blocked.pk,
+                )
+            )
         else:
             entries.append(
                 Entry("manual", local_start, local_end, blocked.note or "Blocked", "Blocked by you", blocked.pk)

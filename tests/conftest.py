@@ -12,6 +12,7 @@ pytest_plugins = [
     "integrations.emulators.google.pytest_plugin",
     "integrations.emulators.caldav.pytest_plugin",
     "tests.reliability.secret_scan",
+    "tests.mail",
 ]
 
 PASSWORD = "correct horse battery staple"

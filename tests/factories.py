@@ -38,3 +38,21 @@ class MerchantFactory(factory.django.DjangoModelFactory):
             BusinessHours(merchant=self, weekday=d, start=dt.time.fromisoformat(s), end=dt.time.fromisoformat(e))
             for d, s, e in spec
         )
+
+    @factory.post_generation
+    def rules(self, create, extracted, **kwargs):
+        """Booking rules other than the product's defaults: ``rules={"buffer_minutes": 10, ...}``."""
+        if not create or not extracted:
+            return
+        for name, value in extracted.items():
+            setattr(self, name, value)
+        self.save(update_fields=list(extracted))
+
+
+# Booking rules that let tests about availability itself (grids, DST, sweeps) book any length,
+# any time from now, up to a year and more ahead.
+OPEN_RULES = {
+    "slot_lengths": list(range(5, 24 * 60 + 1, 5)),
+    "minimum_notice_minutes": 0,
+    "max_days_ahead": 4000,
+}

@@ -26,9 +26,14 @@ def test_scheduling_and_auth_operations_are_documented(schema):
         "/api/v1/auth/token": {"post"},
         "/api/v1/merchant/blocked-times": {"get", "post"},
         "/api/v1/merchant/blocked-times/{id}": {"delete"},
-        "/api/v1/merchant/bookings": {"get"},
+        "/api/v1/merchant/bookings": {"get", "post"},
+        "/api/v1/merchant/bookings/{id}": {"delete"},
+        "/api/v1/merchant/business-hours": {"get", "put"},
+        "/api/v1/merchant/booking-rules": {"get", "patch"},
         "/api/v1/public/merchants/{slug}/bookings": {"post"},
         "/api/v1/public/merchants/{slug}/availability": {"get"},
+        "/api/v1/public/bookings/{token}/cancel": {"post"},
+        "/api/v1/public/bookings/{token}/reschedule": {"post"},
     }
     for path, methods in expected.items():
         assert path in paths, sorted(paths)
@@ -55,6 +60,11 @@ def test_error_responses_use_the_one_error_shape(schema):
         ("/api/v1/merchant/blocked-times/{id}", "delete", 404),
         ("/api/v1/merchant/blocked-times/{id}", "delete", 409),
         ("/api/v1/public/merchants/{slug}/bookings", "post", 409),
+        ("/api/v1/public/merchants/{slug}/bookings", "post", 429),
+        ("/api/v1/public/bookings/{token}/reschedule", "post", 409),
+        ("/api/v1/public/bookings/{token}/cancel", "post", 404),
+        ("/api/v1/merchant/bookings/{id}", "delete", 404),
+        ("/api/v1/merchant/business-hours", "put", 400),
         ("/api/v1/public/merchants/{slug}/availability", "get", 400),
         ("/api/v1/auth/token", "post", 400),
     ]:
@@ -83,6 +93,8 @@ def test_public_endpoints_need_no_auth(schema):
     for path, method in [
         ("/api/v1/public/merchants/{slug}/availability", "get"),
         ("/api/v1/public/merchants/{slug}/bookings", "post"),
+        ("/api/v1/public/bookings/{token}/cancel", "post"),
+        ("/api/v1/public/bookings/{token}/reschedule", "post"),
         ("/api/v1/auth/token", "post"),
     ]:
         assert schema["paths"][path][method].get("security") in (None, [], [{}]), (path, method)

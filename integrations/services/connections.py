@@ -34,6 +34,7 @@ from integrations.services.oauth_states import oauth_state_issue, oauth_state_ne
 from integrations.services.sync import calendar_sync_enqueue
 from merchants.models import Merchant
 from scheduling.models import BlockedTime
+from scheduling.services import merchant_changed
 
 logger = logging.getLogger(__name__)
 
@@ -262,6 +263,7 @@ def connection_preferences_update(
         synced.filter(reason=BlockedTime.Reason.TENTATIVE).delete()
     if changed.get("block_all_day") is False:
         synced.filter(all_day=True).delete()
+    transaction.on_commit(lambda: merchant_changed(merchant.pk))
     if any(changed.values()):
         calendars = connection.calendars.filter(selected=True)
         calendars.update(sync_cursor="")  # no cursor: a full listing re-applies the rules
@@ -299,6 +301,8 @@ def calendars_selection_update(
         for calendar in deselect:
             calendar_channels_stop(calendar=calendar, client=client)
     with transaction.atomic():
+        if deselect:
+            transaction.on_commit(lambda: merchant_changed(connection.merchant_id))
         for calendar in deselect:
             BlockedTime.objects.filter(calendar=calendar).delete()
             ExternalCalendar.objects.filter(pk=calendar.pk).update(selected=False, sync_cursor="", window_end=None)
@@ -367,6 +371,7 @@ def connection_disconnect(*, connection: CalendarConnection, delete_blocked_time
             last_error="",
             updated_at=timezone.now(),
         )
+    merchant_changed(connection.merchant_id)
     logger.info(
         "calendar connection %s disconnected (blocked times %s)",
         connection.pk,

@@ -9,6 +9,7 @@ from django.db.models import Count
 from integrations.models import CalendarConnection, ExternalCalendar, KeptBlockGroup
 from merchants.models import Merchant
 from scheduling.models import BlockedTime
+from scheduling.services import merchant_changed
 
 
 def kept_blocks_keep(*, connection: CalendarConnection) -> None:
@@ -55,4 +56,6 @@ def kept_block_groups(*, merchant: Merchant) -> list[KeptBlockGroup]:
 def kept_block_group_delete(*, merchant: Merchant, group_id: int) -> bool:
     """Remove a kept group and all its blocks; False when the merchant has no such group."""
     deleted, _ = KeptBlockGroup.objects.filter(merchant=merchant, pk=group_id).delete()
+    if deleted:
+        transaction.on_commit(lambda: merchant_changed(merchant.pk))
     return bool(deleted)

@@ -30,6 +30,7 @@ from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
 from integrations.providers.base import CalendarClient, CursorExpired, ReauthRequired
 from integrations.sync.rules import BlockInterval, BusyPreferences, Window, event_block
 from integrations.sync.store import WriteCounts, blocked_times_apply, blocked_times_sweep
+from scheduling.services import merchant_changed
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +106,17 @@ def calendar_sync(
             _full(calendar, client, now, progress, heartbeat)
     except Exception as exc:
         _record_failure(run, calendar, progress, started, exc)
+        _week_changed(calendar, progress)
         raise
     _record_success(run, calendar, progress, started, full=full, now=now)
+    _week_changed(calendar, progress)
     return run
+
+
+def _week_changed(calendar: ExternalCalendar, progress: _Progress) -> None:
+    """Open week views pick a change up within a second (SPEC §9), and only a change."""
+    if progress.writes.upserted or progress.writes.deleted:
+        merchant_changed(calendar.connection.merchant_id)
 
 
 def _preferences(connection: CalendarConnection) -> BusyPreferences:

@@ -101,8 +101,10 @@ def app(live_server, google_emulator, settings) -> App:
     return App(url=live_server.url, emulator=google_emulator)
 
 
-def new_page(browser, base_url: str, viewport: dict = DESKTOP):
-    context = browser.new_context(base_url=base_url, viewport=viewport, locale="en-GB")
+def new_page(browser, base_url: str, viewport: dict = DESKTOP, timezone_id: str = "Europe/Berlin"):
+    # The browser's zone is the test merchants' (tests/factories.py): booking pages show times in
+    # the customer's own zone, so a browser elsewhere would see other wall-clock times.
+    context = browser.new_context(base_url=base_url, viewport=viewport, locale="en-GB", timezone_id=timezone_id)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []

@@ -19,8 +19,16 @@ from tests.browser import chromium
 from tests.browser.demo_process import ROOT, DemoProcess
 
 OUT = ROOT / "docs" / "screenshots"
-DESKTOP = {"viewport": {"width": 1280, "height": 860}, "device_scale_factor": 1}
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+# The demo merchant's zone: booking pages show times in the browser's zone.
+ZONE = {"timezone_id": "Europe/Berlin"}
+DESKTOP = {"viewport": {"width": 1280, "height": 860}, "device_scale_factor": 1, **ZONE}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    **ZONE,
+}
 
 
 def shoot(page, name: str, *, full_page: bool = True) -> None:
@@ -55,6 +63,15 @@ def main() -> int:
         shoot(page, "week-desktop")
         page.get_by_text("+ Block time").click()
         shoot(page, "week-block-time-desktop", full_page=False)
+        page.keyboard.press("Escape")
+        page.locator('#week .entry[data-kind="booking"] .entry-open').first.click()
+        page.locator("#entry-panel:not([hidden])").wait_for()
+        shoot(page, "week-entry-panel-desktop", full_page=False)
+        page.locator('#week .entry[data-kind="synced"] .entry-open').first.click()
+        page.get_by_test_id("entry-reason").wait_for()
+        shoot(page, "week-synced-panel-desktop", full_page=False)
+        page.goto("/app/settings")
+        shoot(page, "settings-desktop")
 
         events = desktop.new_page()
         events.goto(demo.events_page)
@@ -71,6 +88,9 @@ def main() -> int:
         customer.get_by_role("button", name="Book this time").click()
         customer.wait_for_url("**/confirmed?b=*")
         shoot(customer, "booking-confirmed-desktop", full_page=False)
+        customer.get_by_role("link", name="Change or cancel").click()
+        customer.get_by_role("button", name="Cancel this booking").wait_for()
+        shoot(customer, "booking-manage-desktop")
 
         phone = browser.new_context(base_url=demo.base_url, locale="en-GB", **PHONE)
         phone.add_cookies(desktop.cookies())

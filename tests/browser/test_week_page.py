@@ -62,7 +62,7 @@ _UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), 
 
 
 @pytest.mark.parametrize(
-    "path", ["/accounts/login/", "/accounts/signup/", "/app/", "/app/integrations", "/book/{slug}"]
+    "path", ["/accounts/login/", "/accounts/signup/", "/app/", "/app/integrations", "/app/settings", "/book/{slug}"]
 )
 def test_pages_have_labels_and_one_heading(browser, app, merchant, path):
     visitor = new_page(browser, app.url)

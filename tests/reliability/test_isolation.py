@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from integrations.models import CalendarConnection, ExternalCalendar, OAuthState, SyncRun, WatchChannel
+from scheduling.live import live_token
 from scheduling.models import BlockedTime, Booking
 from tests.conftest import api_client_for, api_token_for
 from tests.integrations.conftest import session_client
@@ -64,7 +65,13 @@ def snapshot(merchant) -> dict:
             .order_by("pk")
             .values_list("pk", "start", "end", "source", "note", "calendar_id", "external_key")
         ),
-        "bookings": list(Booking.objects.filter(merchant=merchant).order_by("pk").values_list("pk", "start", "end")),
+        "bookings": list(
+            Booking.objects.filter(merchant=merchant).order_by("pk").values_list("pk", "start", "end", "status")
+        ),
+        "hours": list(merchant.business_hours.values_list("weekday", "start", "end")),
+        "rules": type(merchant)
+        .objects.filter(pk=merchant.pk)
+        .values_list("name", "time_zone", "slot_lengths", "buffer_minutes", "checklist_dismissed")[0],
         "sync_runs": SyncRun.objects.filter(calendar__connection=connection).count(),
         "oauth_states": OAuthState.objects.filter(merchant=merchant).count(),
     }
@@ -146,7 +153,8 @@ class Probe:
             rows = body if isinstance(body, list) else [body]
             return {row.get("id") for row in rows if isinstance(row, dict)} & victim.block_ids
         if route.startswith("api/v1/merchant/bookings"):
-            return {row["id"] for row in body} & {victim.booking.pk}
+            rows = body if isinstance(body, list) else [body]
+            return {row.get("id") for row in rows if isinstance(row, dict)} & {victim.booking.pk}
         if route.startswith("api/v1/merchant/integrations/google/calendar") and isinstance(body, dict):
             calendars = {c["id"] for c in body.get("calendars", [])}
             calendars |= {r["calendar"] for r in body.get("recent_sync_runs", [])}
@@ -188,6 +196,29 @@ def test_every_merchant_endpoint_with_another_merchants_credentials_and_ids(vict
     for pk in (victim_block, victim_synced):
         probe.api_call("delete", f"{API}/blocked-times/{pk}", "api/v1/merchant/blocked-times/<str:pk>", (404,))
     probe.api_call("get", f"{API}/bookings", "api/v1/merchant/bookings", (200,), QUERY_STRING=_q(RANGE))
+    probe.api_call(
+        "post",
+        f"{API}/bookings",
+        "api/v1/merchant/bookings",
+        (201, 409),
+        data={
+            "start": rfc3339(at(22, 19)),
+            "end": rfc3339(at(22, 20)),
+            "customer_name": "Intruder's customer",
+            "customer_email": "c@example.com",
+        },
+    )
+    probe.api_call("delete", f"{API}/bookings/{victim.booking.pk}", "api/v1/merchant/bookings/<str:pk>", (404,))
+    probe.api_call("get", f"{API}/business-hours", "api/v1/merchant/business-hours", (200,))
+    probe.api_call(
+        "put",
+        f"{API}/business-hours",
+        "api/v1/merchant/business-hours",
+        (200,),
+        data={"intervals": [{"weekday": 0, "start": "10:00", "end": "11:00"}]},
+    )
+    probe.api_call("get", f"{API}/booking-rules", "api/v1/merchant/booking-rules", (200,))
+    probe.api_call("patch", f"{API}/booking-rules", "api/v1/merchant/booking-rules", (200,), data={"buffer_minutes": 5})
     status = probe.api.get(GOOGLE).json()
     assert status["account_email"] == intruder.user.email
     probe.api_call("get", "/api/v1/merchant/integrations", "api/v1/merchant/integrations", (200,))
@@ -220,6 +251,26 @@ def test_every_merchant_endpoint_with_another_merchants_credentials_and_ids(vict
     probe.page("post", "/app/blocked-times", "app/blocked-times", (302, 400), {"date": week, "all_day": "on"})
     for pk in (victim_block, victim_synced):
         probe.page("post", f"/app/blocked-times/{pk}/remove", "app/blocked-times/<int:pk>/remove", (404,))
+    probe.page("post", f"/app/bookings/{victim.booking.pk}/cancel", "app/bookings/<int:pk>/cancel", (404,))
+    probe.page("get", "/app/settings", "app/settings", (200,))
+    probe.page(
+        "post",
+        "/app/settings",
+        "app/settings",
+        (302,),
+        {
+            "section": "rules",
+            "slot_lengths": ["45"],
+            "buffer_minutes": "1",
+            "minimum_notice_minutes": "0",
+            "max_days_ahead": "9",
+        },
+    )
+    probe.page("post", "/app/checklist/dismiss", "app/checklist/dismiss", (302,))
+    own_feed = f"/app/live/{live_token(intruder.pk)}"
+    probe.page("get", own_feed, "app/live/<str:token>", (200,))
+    for forged in (str(victim.merchant.pk), f"{victim.merchant.pk}.forged", live_token(intruder.pk)[:-1] + "x"):
+        probe.page("get", f"/app/live/{forged}", "app/live/<str:token>", (404,))
     probe.page("get", "/app/integrations", "app/integrations", (200,))
     probe.page(
         "post",
@@ -324,6 +375,12 @@ def test_without_credentials_every_merchant_endpoint_is_401(victim, db):
         ("post", f"{API}/blocked-times"),
         ("delete", f"{API}/blocked-times/{victim.manual.pk}"),
         ("get", f"{API}/bookings"),
+        ("post", f"{API}/bookings"),
+        ("delete", f"{API}/bookings/{victim.booking.pk}"),
+        ("get", f"{API}/business-hours"),
+        ("put", f"{API}/business-hours"),
+        ("get", f"{API}/booking-rules"),
+        ("patch", f"{API}/booking-rules"),
         ("get", GOOGLE),
         ("post", GOOGLE),
         ("patch", GOOGLE),

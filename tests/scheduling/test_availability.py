@@ -7,10 +7,15 @@ import pytest
 
 from scheduling.models import BlockedTime
 from scheduling.selectors import availability_slots
-from tests.factories import MerchantFactory
+from tests.factories import OPEN_RULES, MerchantFactory
 from tests.scheduling.helpers import at, booking, manual_block, next_weekday, synced_block
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def merchant(db):
+    return MerchantFactory(rules=OPEN_RULES)
 
 
 def url(merchant) -> str:
@@ -68,7 +73,8 @@ def test_weekend_is_closed(anon, merchant):
 
 def test_split_hours_step_from_each_intervals_start(anon, db):
     merchant = MerchantFactory(
-        hours=[(0, "09:00", "12:00"), (0, "13:15", "15:00"), (1, "09:00", "10:00"), (1, "10:00", "11:30")]
+        rules=OPEN_RULES,
+        hours=[(0, "09:00", "12:00"), (0, "13:15", "15:00"), (1, "09:00", "10:00"), (1, "10:00", "11:30")],
     )
     monday, tuesday = next_weekday(0), next_weekday(1)
 
@@ -105,7 +111,9 @@ def test_range_bounds_may_be_local_dates(anon, merchant):
     assert len(response.json()["slots"]) == 5 * 8
 
 
-def test_defaults_are_the_next_seven_days_in_30_minute_slots(anon, merchant):
+def test_defaults_are_the_next_seven_days_in_30_minute_slots(anon, db):
+    merchant = MerchantFactory()  # the product's default rules: 30 and 60 minutes, 2 hours' notice
+
     response = anon.get(url(merchant))
 
     assert response.status_code == 200
@@ -184,7 +192,7 @@ def test_unknown_slug_is_404(anon, db):
 
 
 def test_merchant_without_business_hours_has_no_slots(anon, db):
-    merchant = MerchantFactory(hours=[])
+    merchant = MerchantFactory(rules=OPEN_RULES, hours=[])
 
     assert anon.get(url(merchant), day_query(next_weekday(0))).json()["slots"] == []
 

@@ -64,7 +64,8 @@ def test_back_to_back_bookings_and_blocks_are_fine(anon, merchant):
     assert response.status_code == 201
 
 
-def test_whole_business_day_can_be_booked(anon, merchant):
+def test_whole_business_day_can_be_booked_when_offered(anon, db):
+    merchant = MerchantFactory(rules={"slot_lengths": [60, 480]})
     monday = next_weekday(0)
 
     response = anon.post(url(merchant), body(at(monday, "09:00"), at(monday, "17:00")), format="json")
@@ -76,10 +77,11 @@ def test_whole_business_day_can_be_booked(anon, merchant):
     ("existing", "start", "end"),
     [
         ("booking", "10:00", "11:00"),
-        ("booking", "09:30", "10:30"),
-        ("booking", "10:15", "10:45"),
-        ("manual", "10:30", "11:30"),
-        ("synced", "09:00", "17:00"),
+        ("booking", "10:00", "10:30"),
+        ("booking", "10:30", "11:00"),
+        ("manual", "10:30", "11:00"),
+        ("synced", "10:00", "11:00"),
+        ("synced", "09:30", "10:30"),  # off the 60-minute grid: refused as not offered first
     ],
 )
 def test_overlap_is_409(anon, merchant, existing, start, end):
@@ -90,7 +92,7 @@ def test_overlap_is_409(anon, merchant, existing, start, end):
     response = anon.post(url(merchant), body(at(monday, start), at(monday, end)), format="json")
 
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == "unavailable"
+    assert response.json()["error"]["code"] == ("not_offered" if start == "09:30" else "unavailable")
     # Customers learn nothing about why: no calendar, source or event detail.
     assert "Work" not in response.json()["error"]["message"]
     assert Booking.objects.count() == (1 if existing == "booking" else 0)
@@ -112,10 +114,11 @@ def test_another_merchants_bookings_do_not_conflict(anon, merchant, other_mercha
         (0, "08:30", "09:30"),  # straddles opening
         (0, "16:30", "17:30"),  # straddles closing
         (5, "10:00", "11:00"),  # Saturday: closed
-        (0, "16:00", "09:00+1"),  # overnight into Tuesday
+        (0, "16:00", "17:00+1"),  # 25 hours, into Tuesday
     ],
 )
-def test_outside_business_hours_is_409(anon, merchant, weekday, start, end):
+def test_outside_business_hours_is_409(anon, db, weekday, start, end):
+    merchant = MerchantFactory(rules={"slot_lengths": [60, 25 * 60]})
     day = next_weekday(weekday)
     end_day = day + dt.timedelta(days=1) if end.endswith("+1") else day
 
@@ -127,15 +130,17 @@ def test_outside_business_hours_is_409(anon, merchant, weekday, start, end):
 
 def test_split_business_hours(anon, db):
     merchant = MerchantFactory(
-        hours=[(0, "09:00", "12:00"), (0, "13:00", "17:00"), (1, "09:00", "12:00"), (1, "12:00", "17:00")]
+        rules={"slot_lengths": [60, 120]},
+        hours=[(0, "09:00", "12:00"), (0, "13:00", "17:00"), (1, "09:00", "12:00"), (1, "12:00", "17:00")],
     )
     monday, tuesday = next_weekday(0), next_weekday(1)
 
-    across_lunch = anon.post(url(merchant), body(at(monday, "11:30"), at(monday, "13:30")), format="json")
+    across_lunch = anon.post(url(merchant), body(at(monday, "11:00"), at(monday, "13:00")), format="json")
     afternoon = anon.post(url(merchant), body(at(monday, "13:00"), at(monday, "14:00")), format="json")
-    across_touching = anon.post(url(merchant), body(at(tuesday, "11:30"), at(tuesday, "12:30")), format="json")
+    across_touching = anon.post(url(merchant), body(at(tuesday, "11:00"), at(tuesday, "13:00")), format="json")
 
     assert across_lunch.status_code == 409
+    assert across_lunch.json()["error"]["code"] == "outside_business_hours"
     assert afternoon.status_code == 201
     assert across_touching.status_code == 201  # 09:00-12:00 and 12:00-17:00 are one opening
 
@@ -228,6 +233,7 @@ def test_merchant_lists_own_bookings(api, merchant, other_merchant):
             "end": at(monday, "11:00").isoformat(),
             "customer_name": "Ada",
             "customer_email": "ada@example.com",
+            "status": "confirmed",
             "created_at": mine.created_at.astimezone(merchant.zone).isoformat(),
         }
     ]

@@ -95,3 +95,45 @@ def test_different_merchants_do_not_block_each_other():
     codes = book_concurrently_for(requests)
 
     assert sorted(codes[:4]) == sorted(codes[4:]) == [201, 409, 409, 409]
+
+
+def test_reschedules_and_new_bookings_racing_for_one_slot_get_it_once():
+    """Moving bookings is race-free too: the same merchant lock as a new booking."""
+    from scheduling.tokens import booking_token
+    from tests.scheduling.helpers import booking
+
+    merchant = MerchantFactory()
+    monday = next_weekday(0)
+    movers = [booking(merchant, at(monday, f"{9 + i:02d}:00"), at(monday, f"{9 + i:02d}:30")) for i in range(3)]
+    target = {"start": at(monday, "15:00").isoformat(), "end": at(monday, "15:30").isoformat()}
+    barrier = threading.Barrier(len(movers) + 2)
+    codes: list[int] = []
+    errors: list[BaseException] = []
+
+    def run(path, data):
+        try:
+            client = APIClient()
+            barrier.wait(timeout=30)
+            codes.append(client.post(path, data, format="json").status_code)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    jobs = [(f"/api/v1/public/bookings/{booking_token(m.uid)}/reschedule", target) for m in movers]
+    jobs += [
+        (
+            f"/api/v1/public/merchants/{merchant.slug}/bookings",
+            {**target, "customer_name": f"New {i}", "customer_email": f"new{i}@example.com"},
+        )
+        for i in range(2)
+    ]
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not errors, errors
+    assert sorted(codes) in ([200, 409, 409, 409, 409], [201, 409, 409, 409, 409])
+    assert Booking.objects.filter(merchant=merchant, start=at(monday, "15:00"), status="confirmed").count() == 1

@@ -10,7 +10,7 @@ import zoneinfo
 import pytest
 
 from scheduling.localtime import local_to_instant
-from tests.factories import MerchantFactory
+from tests.factories import OPEN_RULES, MerchantFactory
 from tests.scheduling.helpers import ALL_WEEK, dst_change_days
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ UTC = dt.UTC
 
 
 def merchant_open(zone: str, opens: str, closes: str):
-    return MerchantFactory(time_zone=zone, hours=[(d, opens, closes) for d in ALL_WEEK])
+    return MerchantFactory(rules=OPEN_RULES, time_zone=zone, hours=[(d, opens, closes) for d in ALL_WEEK])
 
 
 def slots_on(client, merchant, day: dt.date, duration: int) -> list[dict]:
@@ -233,8 +233,8 @@ def test_booking_across_the_spring_gap(anon):
     response = anon.post(
         f"/api/v1/public/merchants/{merchant.slug}/bookings",
         {
-            "start": f"{spring}T01:30:00+01:00",
-            "end": f"{spring}T03:30:00+02:00",
+            "start": f"{spring}T01:00:00+01:00",
+            "end": f"{spring}T04:00:00+02:00",
             "customer_name": "Early Bird",
             "customer_email": "bird@example.com",
         },
@@ -242,7 +242,7 @@ def test_booking_across_the_spring_gap(anon):
     )
 
     assert response.status_code == 201
-    assert response.json()["end"] == f"{spring}T03:30:00+02:00"
+    assert response.json()["end"] == f"{spring}T04:00:00+02:00"  # two real hours
 
 
 # --- the wall-clock -> instant rules themselves -------------------------------------------------
