@@ -102,3 +102,37 @@ def test_kept_blocks_are_removed_in_one_click(page, merchant, connected, app):
     page.get_by_test_id("kept-group").get_by_role("button", name="Remove them").click()
     expect(page.get_by_role("status").first).to_contain_text("bookable again")
     assert not BlockedTime.objects.filter(merchant=merchant).exists()
+
+
+def test_the_open_week_shows_a_pushed_change_within_two_seconds_of_its_sync(page, merchant, connected, app):
+    """No reload, and the page's slow full refresh switched off: only the change counter's poll
+    can bring the block in, within 2 s of the sync that wrote it."""
+    import datetime as dt
+    import re
+    import time
+
+    from integrations.models import SyncRun
+
+    def slow_refresh(route):
+        response = route.fetch()
+        route.fulfill(
+            response=response,
+            body=response.text().replace('data-live-interval="10000"', 'data-live-interval="3600000"'),
+        )
+
+    page.route(re.compile(r".*/app/(\?.*)?$"), slow_refresh)
+    page.goto("/app/")
+    before = page.locator('#week .entry[data-kind="synced"]').count()
+    runs = SyncRun.objects.filter(trigger="notification", status="succeeded").count()
+    start = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    if start.astimezone(merchant.zone).date() != dt.datetime.now(merchant.zone).date():
+        start -= dt.timedelta(hours=3)  # stay inside the week on screen
+    app.emulator.insert_event(
+        connected,
+        {"start": {"dateTime": start.isoformat()}, "end": {"dateTime": (start + dt.timedelta(minutes=30)).isoformat()}},
+    )
+    deadline = time.monotonic() + 15
+    while SyncRun.objects.filter(trigger="notification", status="succeeded").count() == runs:
+        assert time.monotonic() < deadline, "the push never synced"
+        time.sleep(0.05)
+    expect(page.locator('#week .entry[data-kind="synced"]')).to_have_count(before + 1, timeout=2000)
