@@ -70,3 +70,25 @@ def test_demo_command_runs_the_app_and_the_emulator_together(browser, demo):
     expect(new_block).to_be_visible()
     assert page.js_errors == []
     page.context.close()
+
+
+def test_the_demo_connects_its_caldav_server_from_the_other_caldav_card(browser, demo):
+    page = new_page(browser, demo.base_url)
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(demo.email)
+    page.get_by_label("Password").fill(demo.password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/app/")
+
+    page.goto("/app/integrations")
+    card = page.locator("section#caldav")
+    card.get_by_label("Server address").fill(demo.caldav_url)
+    card.get_by_label("User name").fill(demo.caldav_user)
+    card.get_by_label("Password").fill(demo.caldav_password)
+    card.get_by_role("button", name="Connect Other CalDAV").click()
+
+    expect(page.get_by_test_id("caldav-status")).to_have_text("Connected")
+    expect(page.get_by_test_id("caldav-account")).to_have_text(demo.caldav_user)
+    expect(page.locator("section#icloud")).to_have_attribute("data-state", "elsewhere")
+    page.get_by_role("link", name="Calendar", exact=True).click()
+    expect(page.locator('#week .entry[data-kind="synced"]').first).to_be_visible()

@@ -1,5 +1,6 @@
 """``demo``: the whole product on one machine with no services: the app, the local Google
-emulator and a demo merchant whose emulated Google account has a realistic week.
+emulator, a local CalDAV server (Radicale) and a demo merchant whose emulated accounts
+each have a realistic week.
 
 Steps: migrate the SQLite file, create the demo merchant (and a few bookings this week),
 start the Google emulator in this process, seed its demo account (``merchants.demo``),
@@ -39,12 +40,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000", help="Where to serve (host:port).")
         parser.add_argument("--emulator-port", type=int, default=8001, help="Port of the local Google emulator.")
+        parser.add_argument("--caldav-port", type=int, default=5232, help="Port of the local CalDAV server.")
         parser.add_argument(
             "--no-emulator", action="store_true", help="Keep the GOOGLE_* settings from the environment (real Google)."
         )
         parser.add_argument("--no-server", action="store_true", help="Only migrate and create the demo merchant.")
 
-    def handle(self, *args, addrport, emulator_port, no_emulator, no_server, **options):
+    def handle(self, *args, addrport, emulator_port, caldav_port, no_emulator, no_server, **options):
         call_command("migrate", interactive=False, verbosity=0)
         merchant = self._demo_merchant()
         host, _, port = addrport.rpartition(":")
@@ -57,20 +59,23 @@ class Command(BaseCommand):
             self._print_login(base)
             return
 
-        emulator = None
+        emulator = caldav = None
         if not no_emulator:
+            caldav = self._caldav_start(caldav_port)
             emulator = self._emulator_start(base, emulator_port)
             # The emulator forgets everything when it stops: tokens kept from an earlier run
             # point at accounts that no longer exist, so the demo merchant starts disconnected.
             CalendarConnection.objects.filter(merchant=merchant).delete()
             google_week_seed(emulator, email=DEMO_EMAIL, time_zone=DEMO_TIME_ZONE)
-        self._print_login(base, emulator)
+        self._print_login(base, emulator, caldav)
         try:
             # No autoreloader: it would re-run this whole command (and the emulator) in a child.
             call_command("runserver", addrport, use_reloader=False)
         finally:
             if emulator is not None:
                 emulator.stop()
+            if caldav is not None:
+                caldav.stop()
 
     def _demo_merchant(self) -> Merchant:
         user = get_user_model().objects.filter(username=DEMO_EMAIL).select_related("merchant").first()
@@ -111,7 +116,22 @@ class Command(BaseCommand):
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
         return emulator
 
-    def _print_login(self, base: str, emulator=None) -> None:
+    def _caldav_start(self, port: int):
+        """A Radicale on loopback with the demo account's week ("Other CalDAV" card)."""
+        from integrations.emulators.caldav import RadicaleServer
+        from integrations.emulators.caldav.demo import seed_demo_week
+
+        server = RadicaleServer()
+        try:
+            server.start(port=port)
+        except (OSError, RuntimeError) as exc:
+            raise CommandError(f"The CalDAV server cannot start on port {port} ({exc}); try --caldav-port.") from exc
+        seed_demo_week(server, zone=DEMO_TIME_ZONE)
+        # The product refuses private addresses for CalDAV; this local server is the demo's.
+        settings.CALDAV_ALLOW_PRIVATE_ADDRESSES = True
+        return server
+
+    def _print_login(self, base: str, emulator=None, caldav=None) -> None:
         lines = [
             "",
             self.style.SUCCESS("Merchant calendar demo"),
@@ -129,5 +149,15 @@ class Command(BaseCommand):
                 "  Then: Integrations -> Connect Google Calendar -> Allow on the emulator's consent page;",
                 "  the week view fills with the busy times. Add or move an event on the emulator's page",
                 "  and watch the week view follow (push notification -> sync).",
+            ]
+        if caldav is not None:
+            from integrations.emulators.caldav.demo import DEMO_PASSWORD as CALDAV_PASSWORD
+            from integrations.emulators.caldav.demo import DEMO_USER as CALDAV_USER
+
+            lines += [
+                "",
+                f"  CalDAV server:   {caldav.url}  (Radicale; the 'Other CalDAV' card)",
+                f"    user name:     {CALDAV_USER}",
+                f"    password:      {CALDAV_PASSWORD}",
             ]
         self.stdout.write("\n".join(lines) + "\n")
