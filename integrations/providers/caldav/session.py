@@ -20,6 +20,7 @@ import time
 from django.conf import settings
 
 from integrations.providers.base import (
+    CursorExpired,
     InvalidRequest,
     NotFound,
     PermissionDenied,
@@ -58,6 +59,8 @@ def error_for(answer: Answer, what: str) -> ProviderError:
         return PermissionDenied(f"the CalDAV server refused access ({what}: 403)")
     if status == 404:
         return NotFound(f"not found on the CalDAV server ({what}: 404)")
+    if status == 410:  # gone: whatever state we held (a sync token) is no longer valid
+        return CursorExpired(f"the CalDAV server no longer knows this state ({what}: 410)")
     if status in (429, 503):
         return RateLimited(f"the CalDAV server is busy ({what}: {status})", retry_after=retry_after(answer))
     if status >= 500:
