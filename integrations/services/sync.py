@@ -126,7 +126,8 @@ def calendar_sync_request(*, calendar_id: int, trigger: str, message: tuple[str,
         if not noted:
             return False
     elif trigger == SyncRun.Trigger.MANUAL:
-        if not cache.add(_pending_key(calendar_id), trigger, timeout=PENDING_TTL_SECONDS) or _sync_running(calendar_id):
+        # Running first: adding the pending key while a sync runs would make it run again.
+        if _sync_running(calendar_id) or not cache.add(_pending_key(calendar_id), trigger, timeout=PENDING_TTL_SECONDS):
             return False  # a queued or running sync absorbs a manual request
     else:
         cache.set(_pending_key(calendar_id), trigger, timeout=PENDING_TTL_SECONDS)
