@@ -122,7 +122,8 @@ def index_page(emu, req) -> Response:
         for a in snap["accounts"]
     )
     text = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Microsoft emulator</title>
-<style>body{{font-family:"Segoe UI",Arial,sans-serif;margin:40px;max-width:860px}}code{{background:#eee;padding:2px 4px}}
+<style>body{{font-family:"Segoe UI",Arial,sans-serif;margin:40px;max-width:860px}}
+code{{background:#eee;padding:2px 4px}}
 </style></head><body><h1>Local Microsoft emulator</h1>
 <p>Authority host: <code>{esc(emu.authority_host)}</code> (tenant <code>common</code>).
 Graph root: <code>{esc(emu.graph_root)}</code>. CA bundle: <code>{esc(str(emu.ca_bundle_path))}</code>.</p>

@@ -200,7 +200,7 @@ class MicrosoftEmulator:
         time_zone: str = "UTC",
         *,
         personal: bool | None = None,
-        mail: str | None | bool = True,
+        mail: str | bool | None = True,
     ) -> dict:
         """Create an account with its default calendar ("Calendar"). Idempotent.
 
@@ -325,8 +325,8 @@ class MicrosoftEmulator:
             limit = day + dt.timedelta(days=1) if day else dt.date(1900, 1, 1)
             item = next(i for i in store.series_items(event, limit) if i.id == event_id)
         else:
-            item = store.Item(event.id, event.id, "singleInstance", event, event.data,
-                              store.instant(event.data["start"]), store.instant(event.data["end"]), event.seq)  # fmt: skip
+            start, end = store.instant(event.data["start"]), store.instant(event.data["end"])
+            item = store.Item(event.id, event.id, "singleInstance", event, event.data, start, end, event.seq)
         return render.event_json(
             item, owner, out_zone=None, web_root=self.outlook_root, unanswered=self.unanswered_response
         )

@@ -174,7 +174,7 @@ def event_get(emu, req: Request, account: Account, calendar_id: str | None, even
 
 
 def event_instances(emu, req: Request, account: Account, calendar_id: str | None, event_id: str) -> Response:
-    calendar, item = _find_item(emu, account, event_id)
+    _, item = _find_item(emu, account, event_id)
     if item.kind != "seriesMaster":
         raise bad_request("The event is not a recurring series master.", "ErrorInvalidRequest")
     start, end = _window(req)
@@ -233,15 +233,21 @@ def delta(emu, req: Request, account: Account, calendar_id: str | None) -> Respo
     zone = _out_zone(req)
     skip_token, delta_token = req.arg("$skiptoken"), req.arg("$deltatoken")
     size = _page_size(emu, req, default=emu.delta_page_size)
-    if skip_token is not None or delta_token is not None:
-        token = skip_token if skip_token is not None else delta_token
-        round_ = emu.state.rounds.get(token)
+    index = 0
+    if skip_token is not None:
+        found = emu.state.skips.get(skip_token)
+        round_, index = found if found else (None, 0)
         if round_ is None or round_.calendar_id != calendar.id or round_.email != account.email:
             raise _expired(emu, calendar, None, default_path)
         if round_.epoch != calendar.delta_epoch:
             raise _expired(emu, calendar, round_, default_path)
-        if delta_token is not None:
-            round_ = _incremental_round(emu, calendar, round_)
+    elif delta_token is not None:
+        round_ = emu.state.rounds.get(delta_token)
+        if round_ is None or round_.calendar_id != calendar.id or round_.email != account.email:
+            raise _expired(emu, calendar, None, default_path)
+        if round_.epoch != calendar.delta_epoch:
+            raise _expired(emu, calendar, round_, default_path)
+        round_ = _incremental_round(emu, calendar, round_)
     else:
         for name in DELTA_UNSUPPORTED:
             if req.arg(name) is not None:
@@ -252,7 +258,7 @@ def delta(emu, req: Request, account: Account, calendar_id: str | None) -> Respo
                 )
         start, end = _window(req)
         round_ = _initial_round(emu, calendar, account, start, end)
-    return _page(emu, req, calendar, account, round_, size, zone, default_path)
+    return _page(emu, calendar, account, round_, index, size, zone, default_path)
 
 
 def _new_round(emu, calendar: Calendar, email: str, start, end) -> DeltaRound:
@@ -306,21 +312,26 @@ def _incremental_round(emu, calendar: Calendar, previous: DeltaRound) -> DeltaRo
     return round_
 
 
-def _page(emu, req, calendar, account, round_: DeltaRound, size: int, zone, default_path: bool) -> Response:
-    """One page: whole groups (a series is never split) until ``size`` items, at least one group."""
+def _page(emu, calendar, account, round_: DeltaRound, index: int, size: int, zone, default_path: bool) -> Response:
+    """One page from group ``index``: whole groups (a series is never split) up to ``size``
+    items, at least one group. Each page has its own skip token, so a retried nextLink
+    answers the same page again."""
     page: list[dict] = []
+    groups = round_.pending
     empty = emu.take_empty_page("calendarView.delta")
-    while not empty and round_.pending and (not page or len(page) + len(round_.pending[0]) <= size):
-        for kind, value in round_.pending.pop(0):
-            page.append(_delta_item(emu, kind, value, account, zone))
+    if not empty:
+        while index < len(groups) and (not page or len(page) + len(groups[index]) <= size):
+            page.extend(_delta_item(emu, kind, value, account, zone) for kind, value in groups[index])
+            index += 1
     body = {"@odata.context": _context(emu, "Collection(event)"), "value": page}
-    if empty or round_.pending:
-        body["@odata.nextLink"] = _delta_url(emu, calendar, default_path, "$skiptoken", round_.token)
+    if empty or index < len(groups):
+        token = secrets.token_urlsafe(32)
+        emu.state.skips[token] = (round_, index)
+        body["@odata.nextLink"] = _delta_url(emu, calendar, default_path, "$skiptoken", token)
     else:
         finished = _new_round(emu, calendar, round_.email, round_.start, round_.end)
         finished.seq = round_.seq
         finished.known = round_.next_known
-        emu.state.rounds.pop(round_.token, None)
         body["@odata.deltaLink"] = _delta_url(emu, calendar, default_path, "$deltatoken", finished.token)
     return Response.json(200, body)
 

@@ -108,7 +108,7 @@ def openid_configuration(emu, req: Request, tenant: str) -> Response:
                 "at_hash",
                 "c_hash",
                 "email",
-            ],  # fmt: skip
+            ],
             "kerberos_endpoint": f"{base}{tenant}/kerberos",
             "tenant_region_scope": None,
             "cloud_instance_name": "microsoftonline.com",
@@ -186,7 +186,8 @@ def _respond(request: dict, params: dict[str, str]) -> Response:
         return Response.html(
             200,
             "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Working...</title></head>"
-            f"<body onload='document.forms[0].submit()'><form method='POST' action='{html.escape(request['redirect_uri'])}'>"
+            "<body onload='document.forms[0].submit()'>"
+            f"<form method='POST' action='{html.escape(request['redirect_uri'])}'>"
             f"{fields}<noscript><button type='submit'>Continue</button></noscript></form></body></html>",
         )
     if request.get("response_mode") == "fragment":

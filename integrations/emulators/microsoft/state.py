@@ -207,7 +207,8 @@ class State:
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
-    rounds: dict[str, DeltaRound] = field(default_factory=dict)
+    rounds: dict[str, DeltaRound] = field(default_factory=dict)  # delta tokens
+    skips: dict[str, tuple[DeltaRound, int]] = field(default_factory=dict)  # skip token -> (round, next group)
     pending_consents: dict[str, dict] = field(default_factory=dict)
     seq: int = 0
     deny_next_consent: bool = False

@@ -100,8 +100,12 @@ def create(emu, req: Request, account: Account, client_id: str) -> Response:
     expiration = _expiration(emu, body.get("expirationDateTime"))
     mine = [s for s in emu.state.subscriptions.values() if s.email == account.email]
     if len(mine) >= emu.max_subscriptions_per_mailbox:
-        raise GraphError(403, "ExtensionError", "Operation: Create; Exception: [Status Code: Forbidden; Reason: The "
-                         "number of subscriptions for this mailbox has reached its limit.]")  # fmt: skip
+        raise GraphError(
+            403,
+            "ExtensionError",
+            "Operation: Create; Exception: [Status Code: Forbidden; Reason: The "
+            "number of subscriptions for this mailbox has reached its limit.]",
+        )
     for url in filter(None, (body["notificationUrl"], body.get("lifecycleNotificationUrl"))):
         problem = validate_endpoint(
             url,

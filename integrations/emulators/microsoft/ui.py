@@ -131,7 +131,8 @@ def _page(emu, req) -> Response:
             sections.append(
                 f"<section><h2>{esc(calendar['name'])} <small>{esc(account['email'])} · {esc(time_zone)}</small></h2>"
                 f"<table><thead><tr><th>Event</th><th>When</th><th>Move to</th><th></th></tr></thead>"
-                f"<tbody>{rows or '<tr><td colspan=4>No events in the next 60 days.</td></tr>'}</tbody></table></section>"
+                f"<tbody>{rows or '<tr><td colspan=4>No events in the next 60 days.</td></tr>'}</tbody>"
+                "</table></section>"
             )
     banner = ""
     if query.get("msg"):
@@ -165,17 +166,21 @@ body{{font-family:"Segoe UI",Arial,sans-serif;background:#f5f5f5;color:#242424;m
 main{{max-width:1180px;margin:0 auto;padding:24px 16px 48px}}
 h1{{font-weight:600;font-size:24px;margin:8px 0 4px}} h2{{font-weight:600;font-size:17px;margin:0 0 8px}}
 h2 small,td small{{display:block;font-weight:400;color:#616161;font-size:12px}}
-section,form.add{{background:#fff;border-radius:8px;padding:18px 20px;margin:16px 0;box-shadow:0 1px 2px rgba(0,0,0,.12)}}
+section,form.add{{background:#fff;border-radius:8px;padding:18px 20px;margin:16px 0;
+box-shadow:0 1px 2px rgba(0,0,0,.12)}}
 form.add{{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-end}}
 label{{display:grid;gap:4px;font-size:13px;color:#424242}} label.inline{{display:flex;align-items:center;gap:6px}}
 input,select{{font:inherit;padding:6px 8px;border:1px solid #8a8a8a;border-radius:4px;background:#fff}}
-button{{font:inherit;padding:6px 14px;border-radius:4px;border:1px solid #8a8a8a;background:#fff;color:#0f6cbd;cursor:pointer}}
+button{{font:inherit;padding:6px 14px;border-radius:4px;border:1px solid #8a8a8a;background:#fff;color:#0f6cbd;
+cursor:pointer}}
 button.primary{{background:#0f6cbd;border-color:#0f6cbd;color:#fff}} button.danger{{color:#b10e1c}}
 button:focus-visible,input:focus-visible,select:focus-visible{{outline:2px solid #000;outline-offset:2px}}
-table{{width:100%;border-collapse:collapse;font-size:14px}} th{{text-align:left;font-weight:600;color:#616161;font-size:12px}}
+table{{width:100%;border-collapse:collapse;font-size:14px}}
+th{{text-align:left;font-weight:600;color:#616161;font-size:12px}}
 td,th{{padding:8px 6px;border-top:1px solid #e0e0e0;vertical-align:middle}} td.when{{white-space:nowrap}}
 form.row{{display:flex;gap:6px;margin:0}} form{{margin:0}}
-.banner{{padding:10px 14px;border-radius:6px}} .ok{{background:#dff6dd;color:#0e700e}} .error{{background:#fde7e9;color:#b10e1c}}
+.banner{{padding:10px 14px;border-radius:6px}} .ok{{background:#dff6dd;color:#0e700e}}
+.error{{background:#fde7e9;color:#b10e1c}}
 .brand{{font-size:14px;color:#424242}} .brand b{{color:#0f6cbd}}
 @media (max-width:700px){{table,tbody,tr,td{{display:block}} thead{{display:none}} td{{border:0;padding:4px 0}}}}
 </style></head>

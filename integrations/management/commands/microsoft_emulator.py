@@ -67,7 +67,8 @@ class Command(BaseCommand):
             f"  REQUESTS_CA_BUNDLE={emulator.ca_bundle_path}\n"
             f"  SSL_CERT_FILE={emulator.ca_bundle_path}\n"
             f"Redirect URIs: {', '.join(redirect_uris)}\n"
-            f"Events page: {emulator.base_url}_emulator/ui  Control API: {emulator.base_url}_emulator/  (Ctrl+C to stop)"
+            f"Events page: {emulator.base_url}_emulator/ui\n"
+            f"Control API: {emulator.base_url}_emulator/  (Ctrl+C to stop)"
         )
         try:
             emulator.serve_forever(options["host"], options["port"])

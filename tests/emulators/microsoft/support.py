@@ -66,9 +66,18 @@ CALENDAR = {
     "canViewPrivateItems": BOOL,
     "changeKey": STR,
     "color": (
-        "auto", "lightBlue", "lightGreen", "lightOrange", "lightGray", "lightYellow", "lightTeal", "lightPink",
-        "lightBrown", "lightRed", "maxColor",
-    ),  # fmt: skip
+        "auto",
+        "lightBlue",
+        "lightGreen",
+        "lightOrange",
+        "lightGray",
+        "lightYellow",
+        "lightTeal",
+        "lightPink",
+        "lightBrown",
+        "lightRed",
+        "maxColor",
+    ),
     "defaultOnlineMeetingProvider": STR,
     "hexColor": STR,
     "id": STR,
@@ -193,7 +202,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/notify"
         self.lifecycle_url = f"http://127.0.0.1:{self.server.server_address[1]}/lifecycle"

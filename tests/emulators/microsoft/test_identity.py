@@ -206,15 +206,21 @@ def test_narrowed_consent_grants_fewer_scopes(emu):
     emu.grant_only_scopes_next(["User.Read"])
     app = app_for(emu)
     flow = app.initiate_auth_code_flow(SCOPES, redirect_uri=REDIRECT, login_hint=ANN)
-    result = app.acquire_token_by_auth_code_flow(flow, redirect_params(requests.get(flow["auth_uri"], allow_redirects=False)))
+    result = app.acquire_token_by_auth_code_flow(
+        flow, redirect_params(requests.get(flow["auth_uri"], allow_redirects=False))
+    )
     assert "Calendars.Read" not in result["scope"].split() and "User.Read" in result["scope"].split()
-    calendars = requests.get(emu.graph_root + "me/calendars", headers={"Authorization": "Bearer " + result["access_token"]})
+    calendars = requests.get(
+        emu.graph_root + "me/calendars", headers={"Authorization": "Bearer " + result["access_token"]}
+    )
     assert calendars.status_code == 403 and calendars.json()["error"]["code"] == "ErrorAccessDenied"
 
 
 def test_form_post_response_mode_answers_an_auto_submitting_form(emu):
     emu.set_auto_approve(True)
-    flow = app_for(emu).initiate_auth_code_flow(SCOPES, redirect_uri=REDIRECT, login_hint=ANN, response_mode="form_post")
+    flow = app_for(emu).initiate_auth_code_flow(
+        SCOPES, redirect_uri=REDIRECT, login_hint=ANN, response_mode="form_post"
+    )
     page = requests.get(flow["auth_uri"], allow_redirects=False)
     form = _Form()
     form.feed(page.text)
