@@ -25,7 +25,6 @@ import email.utils
 import logging
 import re
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import quote
 
 import msal
