@@ -48,6 +48,7 @@ KNOBS = {
     "max_page_size": 1000,
     "expired_delta_mode": "SyncStateNotFound",  # syncStateNotFound, resyncRequired, location
     "report_removed_occurrences": True,
+    "delta_includes_masters": True,
     "report_out_of_window_changes": True,
     "unanswered_response": "notResponded",  # or "none"
     "graph_latency": 0.0,

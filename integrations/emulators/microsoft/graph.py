@@ -21,6 +21,7 @@ from .wire import Request, Response
 
 DELTA_UNSUPPORTED = ("$select", "$expand", "$filter", "$orderby", "$search", "$top")
 VIEW_MAX_TOP = 1000
+MAX_ROUNDS = 20_000  # kept delta and skip tokens; the oldest tenth goes beyond it
 
 
 def _out_zone(req: Request) -> str | None:
@@ -273,12 +274,15 @@ def _new_round(emu, calendar: Calendar, email: str, start, end) -> DeltaRound:
         seq=emu.state.seq,
     )
     emu.state.rounds[token] = round_
+    if len(emu.state.rounds) > MAX_ROUNDS:  # Outlook's delta tokens also fall out of a cache
+        for old in list(emu.state.rounds)[: MAX_ROUNDS // 10]:
+            del emu.state.rounds[old]
     return round_
 
 
 def _initial_round(emu, calendar: Calendar, account: Account, start, end) -> DeltaRound:
     round_ = _new_round(emu, calendar, account.email, start, end)
-    groups = store.items_in_window(calendar, start, end, masters=True)
+    groups = store.items_in_window(calendar, start, end, masters=emu.delta_includes_masters)
     round_.pending = [[("item", i) for i in group] for group in groups]
     round_.next_known = {i.id: i.version for group in groups for i in group}
     return round_
@@ -286,7 +290,7 @@ def _initial_round(emu, calendar: Calendar, account: Account, start, end) -> Del
 
 def _incremental_round(emu, calendar: Calendar, previous: DeltaRound) -> DeltaRound:
     round_ = _new_round(emu, calendar, previous.email, previous.start, previous.end)
-    groups = store.items_in_window(calendar, previous.start, previous.end, masters=True)
+    groups = store.items_in_window(calendar, previous.start, previous.end, masters=emu.delta_includes_masters)
     known = previous.known
     current: dict[str, int] = {}
     pending: list[list[tuple]] = []
@@ -327,6 +331,9 @@ def _page(emu, calendar, account, round_: DeltaRound, index: int, size: int, zon
     if empty or index < len(groups):
         token = secrets.token_urlsafe(32)
         emu.state.skips[token] = (round_, index)
+        if len(emu.state.skips) > MAX_ROUNDS:
+            for old in list(emu.state.skips)[: MAX_ROUNDS // 10]:
+                del emu.state.skips[old]
         body["@odata.nextLink"] = _delta_url(emu, calendar, default_path, "$skiptoken", token)
     else:
         finished = _new_round(emu, calendar, round_.email, round_.start, round_.end)

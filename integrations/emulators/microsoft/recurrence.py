@@ -118,3 +118,10 @@ def occurrence_dates(recurrence: dict, limit: dt.date) -> list[dt.date]:
             break
         out.append(day)
     return out
+
+
+def first_date(recurrence: dict) -> list[dt.date]:
+    """The first occurrence's date (one search period long enough for any pattern), or []."""
+    start = dt.date.fromisoformat(recurrence["range"]["startDate"])
+    interval = max(1, int(recurrence["pattern"].get("interval", 1)))
+    return occurrence_dates(recurrence, start + dt.timedelta(days=366 * interval + 62))[:1]

@@ -240,19 +240,23 @@ def _occurrence_base(master: Event, day: dt.date) -> dict:
 
 def series_items(master: Event, limit: dt.date) -> list[Item]:
     """The master plus its occurrences and exceptions up to ``limit``, in order."""
+    dates = recurrence.occurrence_dates(master.data["recurrence"], limit)
+    first = dates[:1] or recurrence.first_date(master.data["recurrence"])
+    # The master carries its first occurrence's start and end (reported Graph behaviour).
+    master_data = {**master.data, **_occurrence_base(master, first[0])} if first else master.data
     items = [
         Item(
             id=master.id,
             group=master.id,
             kind="seriesMaster",
             event=master,
-            data=master.data,
-            start=instant(master.data["start"]),
-            end=instant(master.data["end"]),
+            data=master_data,
+            start=instant(master_data["start"]),
+            end=instant(master_data["end"]),
             version=master.seq,
         )
     ]
-    for day in recurrence.occurrence_dates(master.data["recurrence"], limit):
+    for day in dates:
         key = day.isoformat()
         if key in master.cancelled:
             continue

@@ -41,3 +41,16 @@ def test_a_client_trusting_another_authority_is_refused(microsoft_emulator):
     with pytest.raises(urllib.error.URLError) as caught:
         urllib.request.urlopen(microsoft_emulator.base_url, context=context)
     assert isinstance(caught.value.reason, ssl.SSLCertVerificationError)
+
+
+def test_plain_http_mode_serves_graph_without_tls():
+    import requests
+
+    from integrations.emulators.microsoft import MicrosoftEmulator
+
+    with MicrosoftEmulator(tls=False) as emu:
+        assert emu.base_url.startswith("http://") and emu.ca_bundle_path is None
+        emu.add_account("ann@contoso.com")
+        token = emu.issue_tokens("ann@contoso.com")["access_token"]
+        me = requests.get(emu.graph_root + "me", headers={"Authorization": "Bearer " + token}, timeout=5)
+        assert me.status_code == 200 and me.json()["userPrincipalName"] == "ann@contoso.com"

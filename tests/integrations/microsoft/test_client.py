@@ -139,14 +139,22 @@ def test_an_incremental_series_change_replaces_the_series_group(ms, client, cale
     assert len(ms.calls("events.instances")) == 1
 
 
-def test_an_occurrence_whose_master_is_not_in_the_round_fetches_it(ms, client, calendar_id, settings):
-    ms.configure(delta_page_size=1)
-    master = ms.insert_event(calendar_id, {**weekly(count=2), "showAs": "free"})
-    events = [e for p in full(client, calendar_id) for e in p.events]
-    assert len(events) == 2 and all(e.transparent for e in events)
-    assert ms.calls("events.get") == []  # the master came in the same page (series are never split)
-    ms.delete_event(calendar_id, master["id"])
-    assert client._master(master["id"], {}) is None  # a vanished series: its occurrences are skipped
+def test_occurrences_without_their_master_in_the_round_fetch_it_once(ms, client, calendar_id):
+    ms.configure(delta_includes_masters=False)
+    master = ms.insert_event(calendar_id, {**weekly(count=3), "showAs": "free"})
+    gone = ms.insert_event(calendar_id, weekly(count=2, day="2030-02-04"))
+    cursor_pages = full(client, calendar_id)
+    events = [e for p in cursor_pages for e in p.events]
+    assert len(events) == 5
+    assert [e.transparent for e in events if e.id.startswith(master["id"])] == [True, True, True]
+    assert [c["path"].rsplit("/", 1)[-1] for c in ms.calls("events.get")] == [master["id"], gone["id"]]
+    ms.delete_event(calendar_id, gone["id"])
+    ms.update_event(calendar_id, master["id"], {"showAs": "busy"})
+    ms.clear_calls()
+    later = [e for p in full(client, calendar_id, cursor_pages[-1].next_cursor) for e in p.events]
+    live = [e for e in later if e.status != EventStatus.CANCELLED]
+    assert len(live) == 3 and not any(e.transparent for e in live)
+    assert len(ms.calls("events.get")) == 1
 
 
 def test_subscription_create_renew_delete_with_the_validation_handshake(ms, client, calendar_id, receiver):
