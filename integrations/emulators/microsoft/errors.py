@@ -83,6 +83,8 @@ def throttled(retry_after: float | None) -> GraphError:
 
 AADSTS = {
     50011: "The redirect URI specified in the request does not match the redirect URIs configured for the application.",
+    50020: "User account from identity provider does not exist in tenant and cannot access the application in "
+    "that tenant.",
     50034: "The user account does not exist in the directory.",
     50057: "The user account is disabled.",
     90002: "Tenant not found.",

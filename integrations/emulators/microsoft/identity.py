@@ -325,6 +325,12 @@ def _approve(emu, request: dict, email: str) -> Response:
     account = emu.ensure_account(email)
     if account.disabled:
         return _error_redirect(request, "access_denied", 50057)
+    personal = account.tid == CONSUMERS_TENANT
+    tenant = request["tenant"]
+    if (tenant == "consumers" and not personal) or (tenant == "organizations" and personal):
+        return _error_redirect(request, "access_denied", 50020)
+    if tenant not in SPECIAL_TENANTS and emu.tenant_id_for(tenant) != account.tid:
+        return _error_redirect(request, "access_denied", 50020)
     graph = list(request["graph_scopes"])
     if emu.state.grant_only_scopes_next is not None:
         narrowed, _ = scope_names.parse(" ".join(emu.state.grant_only_scopes_next))

@@ -283,3 +283,43 @@ def test_qualified_scope_format(emu):
     emu.configure(scope_format="qualified")
     tokens = emu.issue_tokens(ANN)
     assert "https://graph.microsoft.com/Calendars.Read" in tokens["scope"].split()
+
+
+def test_tenant_paths_admit_only_their_accounts(emu):
+    emu.set_auto_approve(True)
+    emu.add_account("pat@outlook.com")
+    cases = [
+        ("consumers", ANN, "access_denied"),
+        ("organizations", "pat@outlook.com", "access_denied"),
+        ("consumers", "pat@outlook.com", None),
+        ("contoso.com", ANN, None),
+        ("common", "pat@outlook.com", None),
+    ]
+    for tenant, email, error in cases:
+        flow = app_for(emu, tenant).initiate_auth_code_flow(SCOPES, redirect_uri=REDIRECT, login_hint=email)
+        params = redirect_params(requests.get(flow["auth_uri"], allow_redirects=False))
+        assert params.get("error") == error, (tenant, email)
+        if error:
+            assert params["error_description"].startswith("AADSTS50020")
+
+
+def test_prompt_none_needs_an_existing_grant(emu):
+    app = app_for(emu)
+    flow = app.initiate_auth_code_flow(SCOPES, redirect_uri=REDIRECT, login_hint=ANN, prompt="none")
+    assert redirect_params(requests.get(flow["auth_uri"], allow_redirects=False))["error"] == "interaction_required"
+    emu.issue_tokens(ANN, scopes=SCOPES)
+    flow = app.initiate_auth_code_flow(SCOPES, redirect_uri=REDIRECT, login_hint=ANN, prompt="none")
+    params = redirect_params(requests.get(flow["auth_uri"], allow_redirects=False))
+    assert "access_token" in app.acquire_token_by_auth_code_flow(flow, params)
+
+
+def test_logout_only_ends_the_browser_session(emu):
+    tokens = emu.issue_tokens(ANN)
+    out = requests.get(
+        emu.authority() + "/oauth2/v2.0/logout",
+        params={"post_logout_redirect_uri": "https://app.test/bye"},
+        allow_redirects=False,
+    )
+    assert out.status_code == 302 and out.headers["Location"] == "https://app.test/bye"
+    refreshed = app_for(emu).acquire_token_by_refresh_token(tokens["refresh_token"], SCOPES)
+    assert "access_token" in refreshed
