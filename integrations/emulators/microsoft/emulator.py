@@ -26,6 +26,7 @@ DEFAULT_CLIENT_SECRET = "test-client-secret"
 PERSONAL_DOMAINS = {"outlook.com", "hotmail.com", "live.com", "msn.com", "outlook.de", "hotmail.de"}
 MAX_LOGGED = 50_000
 UNLOGGED = {"index", "keys"}
+SELF_LOCKING = {"subscriptions.create", "subscriptions.update"}
 
 # Knobs: where Microsoft's documentation is unsure (README, "Choices"), with their defaults.
 KNOBS = {
@@ -684,16 +685,22 @@ class MicrosoftEmulator:
             resp = DISCONNECT if fault.kind == "disconnect" else fault_response(endpoint, fault)
         else:
             try:
-                with self.lock:
-                    if kind == "identity":
+                if kind == "identity":
+                    with self.lock:
                         resp = handler(self, req, *args)
-                    else:
+                else:
+                    with self.lock:
                         token = self._authenticate(req, endpoint)
                         account = self.state.account(token.email)
-                        if kind == "subscriptions":
-                            resp = handler(self, req, account, token.client_id, *args)
-                        else:
-                            resp = handler(self, req, account, *args)
+                    if endpoint in SELF_LOCKING:
+                        # They call the subscriber (validation, up to 10 s) without holding the lock.
+                        resp = handler(self, req, account, token.client_id, *args)
+                    else:
+                        with self.lock:
+                            if kind == "subscriptions":
+                                resp = handler(self, req, account, token.client_id, *args)
+                            else:
+                                resp = handler(self, req, account, *args)
             except GraphError as exc:
                 resp = exc.response()
         self._record(endpoint, req, resp)

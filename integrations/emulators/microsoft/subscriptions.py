@@ -83,40 +83,49 @@ def _live(emu, subscription_id: str, account: Account, client_id: str) -> Subscr
     return sub
 
 
+def _validate(emu, url: str) -> None:
+    """The handshake, outside the emulator's lock; raises the 400 Graph answers on failure."""
+    problem = validate_endpoint(
+        url,
+        secrets.token_urlsafe(48),
+        sender=emu.dispatcher.sender,
+        timeout=emu.validation_timeout,
+        require_text_plain=emu.validation_requires_text_plain,
+    )
+    with emu.lock:
+        emu.record_validation(url, problem)
+    if problem is not None:
+        raise bad_request(VALIDATION_FAILED, "ValidationError")
+
+
 def create(emu, req: Request, account: Account, client_id: str) -> Response:
     body = req.json()
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.", "InvalidRequest")
-    change_types = [c.strip() for c in str(body.get("changeType") or "").split(",") if c.strip()]
-    if not change_types or set(change_types) - CHANGE_TYPES:
-        raise bad_request("changeType must be a comma-separated list of created, updated, deleted.", "InvalidRequest")
-    _check_url(emu, body.get("notificationUrl"), "notificationUrl")
-    if body.get("lifecycleNotificationUrl"):
-        _check_url(emu, body["lifecycleNotificationUrl"], "lifecycleNotificationUrl")
-    client_state = body.get("clientState")
-    if client_state is not None and len(str(client_state)) > 128:
-        raise bad_request("clientState must be at most 128 characters.", "InvalidRequest")
-    calendar_id = _calendar_for(emu, account, str(body.get("resource") or ""))
-    expiration = _expiration(emu, body.get("expirationDateTime"))
-    mine = [s for s in emu.state.subscriptions.values() if s.email == account.email]
-    if len(mine) >= emu.max_subscriptions_per_mailbox:
-        raise GraphError(
-            403,
-            "ExtensionError",
-            "Operation: Create; Exception: [Status Code: Forbidden; Reason: The "
-            "number of subscriptions for this mailbox has reached its limit.]",
-        )
+    with emu.lock:
+        change_types = [c.strip() for c in str(body.get("changeType") or "").split(",") if c.strip()]
+        if not change_types or set(change_types) - CHANGE_TYPES:
+            raise bad_request(
+                "changeType must be a comma-separated list of created, updated, deleted.", "InvalidRequest"
+            )
+        _check_url(emu, body.get("notificationUrl"), "notificationUrl")
+        if body.get("lifecycleNotificationUrl"):
+            _check_url(emu, body["lifecycleNotificationUrl"], "lifecycleNotificationUrl")
+        client_state = body.get("clientState")
+        if client_state is not None and len(str(client_state)) > 128:
+            raise bad_request("clientState must be at most 128 characters.", "InvalidRequest")
+        calendar_id = _calendar_for(emu, account, str(body.get("resource") or ""))
+        expiration = _expiration(emu, body.get("expirationDateTime"))
+        mine = [s for s in emu.state.subscriptions.values() if s.email == account.email]
+        if len(mine) >= emu.max_subscriptions_per_mailbox:
+            raise GraphError(
+                403,
+                "ExtensionError",
+                "Operation: Create; Exception: [Status Code: Forbidden; Reason: The number of subscriptions for "
+                "this mailbox has reached its limit.]",
+            )
     for url in filter(None, (body["notificationUrl"], body.get("lifecycleNotificationUrl"))):
-        problem = validate_endpoint(
-            url,
-            secrets.token_urlsafe(48),
-            sender=emu.dispatcher.sender,
-            timeout=emu.validation_timeout,
-            require_text_plain=emu.validation_requires_text_plain,
-        )
-        emu.record_validation(url, problem)
-        if problem is not None:
-            raise bad_request(VALIDATION_FAILED, "ValidationError")
+        _validate(emu, url)
     sub = Subscription(
         id=new_guid(),
         resource=str(body["resource"]),
@@ -132,8 +141,9 @@ def create(emu, req: Request, account: Account, client_id: str) -> Response:
         tls_version=body.get("latestSupportedTlsVersion") or "v1_2",
         email_oid=account.oid,
     )
-    emu.state.subscriptions[sub.id] = sub
-    return Response.json(201, sub.as_json())
+    with emu.lock:
+        emu.state.subscriptions[sub.id] = sub
+        return Response.json(201, sub.as_json())
 
 
 def list_(emu, req: Request, account: Account, client_id: str) -> Response:
@@ -153,27 +163,23 @@ def get(emu, req: Request, account: Account, client_id: str, subscription_id: st
 
 
 def update(emu, req: Request, account: Account, client_id: str, subscription_id: str) -> Response:
-    sub = _live(emu, subscription_id, account, client_id)
     body = req.json()
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.", "InvalidRequest")
-    if "notificationUrl" in body:
-        _check_url(emu, body["notificationUrl"], "notificationUrl")
-    expiration = _expiration(emu, body.get("expirationDateTime")) if "expirationDateTime" in body else sub.expiration
-    url = body.get("notificationUrl", sub.notification_url)
-    if emu.revalidate_on_renew:
-        problem = validate_endpoint(
-            url,
-            secrets.token_urlsafe(48),
-            sender=emu.dispatcher.sender,
-            timeout=emu.validation_timeout,
-            require_text_plain=emu.validation_requires_text_plain,
+    with emu.lock:
+        sub = _live(emu, subscription_id, account, client_id)
+        if "notificationUrl" in body:
+            _check_url(emu, body["notificationUrl"], "notificationUrl")
+        expiration = (
+            _expiration(emu, body.get("expirationDateTime")) if "expirationDateTime" in body else sub.expiration
         )
-        emu.record_validation(url, problem)
-        if problem is not None:
-            raise bad_request(VALIDATION_FAILED, "ValidationError")
-    sub.expiration, sub.notification_url = expiration, url
-    return Response.json(200, sub.as_json())
+        url = body.get("notificationUrl", sub.notification_url)
+    if emu.revalidate_on_renew:
+        _validate(emu, url)
+    with emu.lock:
+        sub = _live(emu, subscription_id, account, client_id)
+        sub.expiration, sub.notification_url = expiration, url
+        return Response.json(200, sub.as_json())
 
 
 def delete(emu, req: Request, account: Account, client_id: str, subscription_id: str) -> Response:

@@ -163,6 +163,8 @@ class Receiver:
         self.validations: list[str] = []
         self.notifications: list[dict] = []
         self.statuses: list[int] = []
+        self.validation_started = threading.Event()  # mode "hold": set when a handshake arrives
+        self.release = threading.Event()  # mode "hold": the handshake is answered once this is set
         self._lock = threading.Condition()
         receiver = self
 
@@ -177,7 +179,10 @@ class Receiver:
                         receiver.validations.append(self.path)
                     if receiver.mode == "error":
                         return self._answer(500, "text/plain", b"")
-                    text = token if receiver.mode in ("echo", "json") else "not-the-token"
+                    if receiver.mode == "hold":
+                        receiver.validation_started.set()
+                        receiver.release.wait(10)
+                    text = token if receiver.mode in ("echo", "json", "hold") else "not-the-token"
                     kind = "application/json" if receiver.mode == "json" else "text/plain; charset=utf-8"
                     return self._answer(200, kind, text.encode())
                 with receiver._lock:

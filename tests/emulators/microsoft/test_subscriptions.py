@@ -181,3 +181,20 @@ def test_notifications_can_be_switched_off_and_delivered_through_a_sender(emu, g
     seen = []
     entries = emu.deliver_notifications(lambda url, headers, body: seen.append((url, body)) or (202, "", ""))
     assert [e["outcome"] for e in entries] == ["delivered"] and len(seen) == 1 and receiver.items() == []
+
+
+def test_a_slow_handshake_does_not_hold_up_other_requests(emu, graph, receiver, calendar_id):
+    import threading
+
+    receiver.mode = "hold"
+    results = {}
+    creating = threading.Thread(target=lambda: results.update(created=subscribe(graph, emu, receiver, calendar_id)))
+    creating.start()
+    try:
+        assert receiver.validation_started.wait(5)
+        other = graph_session(emu)
+        assert other.get(emu.graph_root + "me", timeout=5).status_code == 200  # served while validating
+    finally:
+        receiver.release.set()
+        creating.join(10)
+    assert results["created"].status_code == 201
