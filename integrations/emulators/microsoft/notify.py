@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
-# sender(url, headers, body) -> (status, content-type, body text)
+# sender(url, headers, body) -> (status, content-type, body text), or just the status
 Sender = Callable[[str, dict[str, str], bytes], tuple[int, str, str]]
 UNROUTABLE_HOSTS = {"testserver"}
 
@@ -184,12 +184,11 @@ class Dispatcher:
         try:
             if send is None and host in UNROUTABLE_HOSTS:
                 raise OSError(f"unroutable host {host!r}: register a sender to deliver there")
-            status, _, _ = (
-                send(delivery.url, headers, delivery.body())
-                if send
-                else http_send(delivery.url, headers, delivery.body(), self.timeout)
-            )
-            entry["status"] = int(status)
+            if send:
+                answer = send(delivery.url, headers, delivery.body())
+            else:
+                answer = http_send(delivery.url, headers, delivery.body(), self.timeout)
+            entry["status"] = int(answer[0] if isinstance(answer, tuple) else answer)
         except OSError as exc:
             entry["error"] = f"{type(exc).__name__}: {exc}"
         if entry["status"] is not None and 200 <= entry["status"] < 300:
@@ -219,7 +218,8 @@ def validate_endpoint(
     started = time.monotonic()
     try:
         if sender is not None:
-            status, content_type, text = sender(target, headers, b"")
+            answer = sender(target, headers, b"")
+            status, content_type, text = answer if isinstance(answer, tuple) else (answer, "", "")
         else:
             if (urlsplit(url).hostname or "") in UNROUTABLE_HOSTS:
                 return "unroutable host: register a notification sender"

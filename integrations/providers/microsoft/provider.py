@@ -95,9 +95,12 @@ class MicrosoftProvider:
 
     @classmethod
     def webhook_usable(cls, url: str | None = None) -> bool:
-        """Graph only calls public https URLs: anything else means polling, no subscriptions."""
+        """SPEC §8.1: subscriptions only for an https URL, or plain http on a loopback address
+        (the local emulator calls those); anything else means polling, no subscriptions."""
         parts = urlsplit(url if url is not None else cls.notification_url())
-        return parts.scheme == "https" and bool(parts.hostname) and parts.hostname not in LOOPBACK
+        if parts.scheme == "https":
+            return bool(parts.hostname)
+        return parts.scheme == "http" and parts.hostname in LOOPBACK
 
     @classmethod
     def grants_calendar_read(cls, granted) -> bool:

@@ -198,3 +198,28 @@ def test_a_slow_handshake_does_not_hold_up_other_requests(emu, graph, receiver, 
         receiver.release.set()
         creating.join(10)
     assert results["created"].status_code == 201
+
+
+def test_testserver_urls_validate_and_deliver_through_a_sender(emu, graph, calendar_id):
+    from urllib.parse import parse_qs, urlsplit
+
+    seen = []
+
+    def sender(url, headers, body):
+        seen.append((url, headers["Content-Type"]))
+        token = parse_qs(urlsplit(url).query).get("validationToken")
+        return (200, "text/plain", token[0]) if token else 202
+
+    plain = {
+        "changeType": "created",
+        "notificationUrl": "http://testserver/api/v1/merchant/integrations/microsoft/calendar/watch",
+        "resource": f"me/calendars/{calendar_id}/events",
+        "expirationDateTime": expiry(emu),
+    }
+    assert graph.post(emu.graph_root + "subscriptions", json=plain).status_code == 400  # no sender: unreachable
+    emu.set_notification_sender(sender)
+    assert graph.post(emu.graph_root + "subscriptions", json=plain).status_code == 201
+    emu.insert_event(calendar_id, timed("E", "2030-01-02", 9, 10))
+    assert emu.wait_for_notifications(5)
+    assert [kind for _, kind in seen] == ["text/plain; charset=utf-8", "application/json; charset=utf-8"]
+    assert emu.notifications()[-1]["outcome"] == "delivered"
