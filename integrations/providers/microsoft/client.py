@@ -264,12 +264,19 @@ class MicrosoftCalendarClient:
     def _prefer(self) -> str:
         return f'odata.maxpagesize={settings.MICROSOFT_GRAPH_PAGE_SIZE}, outlook.timezone="UTC"'
 
+    def _ours(self, url: str) -> bool:
+        """Links are followed verbatim, but only under the configured Graph root (the bearer
+        token goes with them)."""
+        return isinstance(url, str) and url.startswith(self.root)
+
     def _pages(self, url: str) -> Iterator[dict]:
         seen: set[str] = set()
         while url:
             body = self._call("GET", url, prefer=self._prefer())
             yield body
             url = body.get("@odata.nextLink")
+            if url and not self._ours(url):
+                raise TransientError("Microsoft Graph answered a link to another host")
             if url in seen:
                 raise TransientError("Microsoft Graph repeated a nextLink")
             if url:
@@ -298,6 +305,10 @@ class MicrosoftCalendarClient:
         through ``instances`` and replaces its group, so an occurrence Graph dropped silently
         goes too. ``@removed`` items remove that id (and, if it was a series, its group)."""
         if cursor:
+            if not self._ours(cursor):
+                # Not a delta link of this Graph root (another host, or no URL at all): never send
+                # the token there; start a new round instead.
+                raise CursorExpired("The stored cursor is not a delta link of the configured Graph root")
             url = cursor
         else:
             url = (
@@ -317,6 +328,9 @@ class MicrosoftCalendarClient:
             for item in items:
                 self._apply(item, page, masters, replaced, incremental=bool(cursor), window=(window_start, window_end))
             next_link, delta_link = body.get("@odata.nextLink"), body.get("@odata.deltaLink")
+            for link in filter(None, (next_link, delta_link)):
+                if not self._ours(link):
+                    raise TransientError("Microsoft Graph answered a link to another host")
             if next_link:
                 if next_link in seen:
                     raise TransientError("Microsoft Graph repeated a nextLink")

@@ -22,6 +22,7 @@ import msal
 import requests
 from django.conf import settings
 
+from integrations.providers.base import GrantedTokens
 from integrations.providers.microsoft.identity import msal_app
 from integrations.providers.microsoft.provider import MicrosoftProvider, normalize_scope
 
@@ -41,17 +42,6 @@ class AuthorizationRequest:
     url: str
     state: str
     flow: dict  # msal's auth-code flow (PKCE verifier, nonce): keep it server-side
-
-
-@dataclass(frozen=True)
-class GrantedTokens:
-    access_token: str
-    refresh_token: str | None
-    expires_at: dt.datetime | None
-    scopes: frozenset[str]  # as granted, Graph's short names (``Calendars.Read``)
-    account_id: str  # the account's object id (``oid``), stable across email changes
-    tenant_id: str
-    account_email: str
 
 
 def authorization_request_build(
@@ -99,9 +89,11 @@ def _me(access_token: str) -> dict:
     return body if isinstance(body, dict) else {}
 
 
-def code_exchange(*, flow: dict, auth_response: dict) -> GrantedTokens:
-    """Trade the callback's parameters for tokens. Raises :class:`AuthorizationFailed` with
-    ``invalid_state``, ``access_denied``, ``missing_scope`` or ``token_exchange_failed``."""
+def token_exchange(*, flow: dict, auth_response: dict) -> GrantedTokens:
+    """Trade the callback's parameters for tokens, without judging the granted scopes.
+    Raises :class:`AuthorizationFailed` with ``invalid_state``, ``access_denied`` or
+    ``token_exchange_failed``. ``account_id`` is the ID token's ``oid`` (stable across email
+    changes), ``account_email`` is ``/me``'s ``mail``, else its ``userPrincipalName``."""
     if auth_response.get("error"):
         reason = "access_denied" if auth_response["error"] in ("access_denied", "consent_required") else None
         raise AuthorizationFailed(reason or "token_exchange_failed", str(auth_response.get("error")))
@@ -122,8 +114,6 @@ def code_exchange(*, flow: dict, auth_response: dict) -> GrantedTokens:
     if not access_token:
         raise AuthorizationFailed("token_exchange_failed", "the token response carried no access token")
     granted = frozenset(_short(s) for s in (result.get("scope") or "").split())
-    if not MicrosoftProvider.grants_calendar_read(granted):
-        raise AuthorizationFailed("missing_scope", "Calendars.Read was not granted")
     claims = result.get("id_token_claims") or {}
     me = _me(access_token) if "user.read" in {normalize_scope(s) for s in granted} else {}
     account_id = claims.get("oid") or me.get("id") or ""
@@ -138,6 +128,13 @@ def code_exchange(*, flow: dict, auth_response: dict) -> GrantedTokens:
         expires_at=expires_at,
         scopes=granted,
         account_id=account_id,
-        tenant_id=claims.get("tid", ""),
         account_email=email,
     )
+
+
+def code_exchange(*, flow: dict, auth_response: dict) -> GrantedTokens:
+    """:func:`token_exchange`, plus ``missing_scope`` when Calendars.Read was not granted."""
+    tokens = token_exchange(flow=flow, auth_response=auth_response)
+    if not MicrosoftProvider.grants_calendar_read(tokens.scopes or ()):
+        raise AuthorizationFailed("missing_scope", "Calendars.Read was not granted")
+    return tokens

@@ -16,11 +16,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from integrations.providers.base import AuthKind
+from integrations.providers.base import AuthKind, RemoteAccount
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from integrations.models import CalendarConnection
-    from integrations.providers.base import TokensSaved
+    from integrations.providers.base import AuthorizationRequest, GrantedTokens, RemoteCalendar, TokensSaved
     from integrations.providers.microsoft.client import MicrosoftCalendarClient
 
 CALENDARS_READ = "Calendars.Read"
@@ -85,6 +87,11 @@ class MicrosoftProvider:
         return settings.MICROSOFT_WEBHOOK_URL
 
     @classmethod
+    def webhook_url(cls) -> str:
+        """The provider-neutral name the platform asks for (the subscriptions' notificationUrl)."""
+        return cls.notification_url()
+
+    @classmethod
     def lifecycle_url_for(cls, notification_url: str) -> str:
         """The lifecycle URL beside a notification URL (``.../watch`` -> ``.../lifecycle``);
         Graph allows both to be the same URL, which is the fallback."""
@@ -105,6 +112,49 @@ class MicrosoftProvider:
     @classmethod
     def grants_calendar_read(cls, granted) -> bool:
         return bool({normalize_scope(s) for s in granted} & SUFFICIENT_CALENDAR_SCOPES)
+
+    # -- connecting (the services call these; msal loads only then)
+
+    @classmethod
+    def authorization_request(cls, *, state: str) -> AuthorizationRequest:
+        """The consent URL; ``secret`` is msal's whole auth-code flow as JSON (PKCE verifier and
+        nonce inside), which the platform keeps server-side, encrypted, until the callback."""
+        import json
+
+        from integrations.providers.base import AuthorizationRequest
+        from integrations.providers.microsoft.oauth import authorization_request_build
+
+        request = authorization_request_build(state=state)
+        return AuthorizationRequest(url=request.url, secret=json.dumps(request.flow))
+
+    @classmethod
+    def authorization_complete(
+        cls, *, code: str, secret: str, state: str, callback: Mapping[str, str]
+    ) -> GrantedTokens:
+        """Exchange the code through msal with the stored flow; raises TokenExchangeFailed.
+        Scopes are judged by the platform (``grants_calendar_read``), not here."""
+        import json
+
+        from integrations.providers.base import TokenExchangeFailed
+        from integrations.providers.microsoft.oauth import AuthorizationFailed, token_exchange
+
+        try:
+            flow = json.loads(secret)
+        except ValueError as exc:
+            raise TokenExchangeFailed("the stored flow is unreadable") from exc
+        if not isinstance(flow, dict):
+            raise TokenExchangeFailed("the stored flow is unreadable")
+        try:
+            return token_exchange(flow=flow, auth_response={**callback, "code": code, "state": state})
+        except AuthorizationFailed as exc:
+            raise TokenExchangeFailed(f"{exc.reason}: {exc}") from exc
+
+    @classmethod
+    def account_of(cls, *, tokens: GrantedTokens, calendars: list[RemoteCalendar]) -> RemoteAccount | None:
+        """The account is its object id (``oid``); the email is only for display."""
+        if not tokens.account_id:
+            return None
+        return RemoteAccount(id=tokens.account_id, email=tokens.account_email)
 
     @classmethod
     def client(cls, connection: CalendarConnection, *, on_tokens: TokensSaved | None = None) -> MicrosoftCalendarClient:

@@ -3,16 +3,11 @@ tokens the emulator issued, the real client, a webhook receiver. Nothing is mock
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from integrations.models import CalendarConnection
 from integrations.providers.microsoft.provider import MicrosoftProvider
 from tests.emulators.microsoft.support import Receiver
-
-ANN = "ann@contoso.com"
-SCOPES = ("User.Read", "Calendars.Read")
+from tests.integrations.microsoft.support import ANN, connection_for
 
 
 @pytest.fixture(autouse=True)
@@ -35,22 +30,8 @@ def calendar_id(ms) -> str:
     return ms.default_calendar(ANN)
 
 
-def connection_for(merchant, ms, *, scopes=SCOPES, expires_in: float | None = None) -> CalendarConnection:
-    tokens = ms.issue_tokens(ANN, scopes=list(scopes))
-    lifetime = tokens["expires_in"] if expires_in is None else expires_in
-    return CalendarConnection.objects.create(
-        merchant=merchant,
-        provider=MicrosoftProvider.key,
-        account_email=ANN,
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        token_expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lifetime),
-        granted_scopes=" ".join(scopes),
-    )
-
-
 @pytest.fixture
-def connection(merchant, ms) -> CalendarConnection:
+def connection(merchant, ms):
     return connection_for(merchant, ms)
 
 

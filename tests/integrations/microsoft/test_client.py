@@ -20,7 +20,7 @@ from integrations.providers.base import (
 )
 from integrations.providers.microsoft.provider import MicrosoftProvider
 from tests.emulators.microsoft.support import timed, when
-from tests.integrations.microsoft.conftest import ANN, connection_for
+from tests.integrations.microsoft.support import ANN, connection_for
 
 WINDOW_START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 WINDOW_END = dt.datetime(2030, 3, 1, tzinfo=dt.UTC)
@@ -319,3 +319,11 @@ def test_an_empty_page_with_a_next_link_is_followed(ms, client, calendar_id):
     ms.inject_fault("calendarView.delta", kind="empty_page")
     pages = full(client, calendar_id)
     assert [len(p.events) for p in pages] == [0, 1] and pages[-1].next_cursor
+
+
+def test_a_cursor_that_is_not_a_delta_link_of_our_graph_root_is_expired(ms, client, calendar_id):
+    ms.clear_calls()
+    for cursor in ("not-a-url", "https://attacker.example/v1.0/me/calendarView/delta?$deltatoken=x"):
+        with pytest.raises(CursorExpired):
+            full(client, calendar_id, cursor)
+    assert ms.calls() == []  # the token never left for a foreign host
