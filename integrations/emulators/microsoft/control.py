@@ -3,8 +3,9 @@
 ``POST {base}_emulator/<name>`` with ``{"args": [...], "kwargs": {...}}`` (``Content-Type:
 application/json``) calls ``MicrosoftEmulator.<name>``; the answer is ``{"result": ...}`` or a
 400 ``{"error": "..."}``. ``GET {base}_emulator/state`` summarises the state. Requests from
-another origin (an ``Origin`` or ``Sec-Fetch-Site`` header naming another site) are refused
-with 403, and POSTs must be JSON, so a web page cannot drive the emulator from a browser.
+another origin (an ``Origin`` or ``Sec-Fetch-Site`` header naming another site, or a ``Host``
+that is not the emulator's: DNS rebinding) are refused with 403, and POSTs must be JSON, so a
+web page cannot drive the emulator from a browser.
 """
 
 from __future__ import annotations
@@ -69,15 +70,20 @@ OPERATIONS = (
 )
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
 def cross_origin(emu, req) -> bool:
-    """True when a browser says the request comes from another site."""
+    """True when the request looks sent by another origin's page: a ``Host`` that is not a name
+    of the emulator's (DNS rebinding), an ``Origin`` other than this host (or ``null``), or a
+    ``Sec-Fetch-Site`` other than same-origin / none."""
+    host = req.header("host") or ""
+    scheme = urlsplit(emu.base_url).scheme
+    hostname = urlsplit(f"{scheme}://{host}").hostname or ""
+    if host and hostname not in LOOPBACK | {urlsplit(emu.base_url).hostname or ""}:
+        return True
     origin = req.header("origin")
-    if origin and origin != "null":
-        ours = urlsplit(emu.base_url)
-        theirs = urlsplit(origin)
-        if (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc):
-            return True
-    elif origin == "null":
+    if origin is not None and origin != f"{scheme}://{host}":
         return True
     site = (req.header("sec-fetch-site") or "").lower()
     return site not in ("", "same-origin", "none")

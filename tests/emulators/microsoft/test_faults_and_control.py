@@ -113,7 +113,12 @@ def test_control_api_over_https_drives_the_emulator(emu):
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}],
+    [
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "null"},
+        {"Host": "evil.example"},  # DNS rebinding: evil.example resolving to 127.0.0.1
+    ],
 )
 def test_control_api_refuses_cross_origin_requests(emu, headers):
     answer = requests.post(
