@@ -293,6 +293,27 @@ GOOGLE_API_MAX_ATTEMPTS = env.int("GOOGLE_API_MAX_ATTEMPTS", default=4)
 GOOGLE_API_RETRY_BASE_SECONDS = env.float("GOOGLE_API_RETRY_BASE_SECONDS", default=0.5)
 GOOGLE_API_RETRY_MAX_WAIT_SECONDS = env.float("GOOGLE_API_RETRY_MAX_WAIT_SECONDS", default=30.0)
 CALENDAR_SYNC_LOOKBACK_DAYS = env.int("CALENDAR_SYNC_LOOKBACK_DAYS", default=30)
+
+# Microsoft: Outlook.com and Microsoft 365 through Microsoft Graph (SPEC §8.1). Pointing
+# these at the local Microsoft emulator (and REQUESTS_CA_BUNDLE / SSL_CERT_FILE at its test
+# certificate authority) is enough to run everything against it.
+MICROSOFT_OAUTH_CLIENT_ID = env.str("MICROSOFT_OAUTH_CLIENT_ID", default="")
+MICROSOFT_OAUTH_CLIENT_SECRET = env.str("MICROSOFT_OAUTH_CLIENT_SECRET", default="")
+MICROSOFT_OAUTH_TENANT = env.str("MICROSOFT_OAUTH_TENANT", default="common")
+MICROSOFT_AUTHORITY_HOST = env.str("MICROSOFT_AUTHORITY_HOST", default="https://login.microsoftonline.com").rstrip("/")
+MICROSOFT_GRAPH_ROOT = env.str("MICROSOFT_GRAPH_ROOT", default="https://graph.microsoft.com/v1.0/")
+MICROSOFT_WEBHOOK_PATH = "/api/v1/merchant/integrations/microsoft/calendar/watch"
+MICROSOFT_LIFECYCLE_PATH = "/api/v1/merchant/integrations/microsoft/calendar/lifecycle"
+MICROSOFT_WEBHOOK_URL = env.str("MICROSOFT_WEBHOOK_URL", default=PUBLIC_BASE_URL + MICROSOFT_WEBHOOK_PATH)
+# Calls to Graph and the token endpoint: per-request timeout, short in-call retries (as Google's),
+# page size asked with ``Prefer: odata.maxpagesize``, and the subscription lifetime asked for
+# (under the older 4,230-minute limit; renewed before it runs out).
+MICROSOFT_API_TIMEOUT_SECONDS = env.float("MICROSOFT_API_TIMEOUT_SECONDS", default=20.0)
+MICROSOFT_API_MAX_ATTEMPTS = env.int("MICROSOFT_API_MAX_ATTEMPTS", default=4)
+MICROSOFT_API_RETRY_BASE_SECONDS = env.float("MICROSOFT_API_RETRY_BASE_SECONDS", default=0.5)
+MICROSOFT_API_RETRY_MAX_WAIT_SECONDS = env.float("MICROSOFT_API_RETRY_MAX_WAIT_SECONDS", default=30.0)
+MICROSOFT_GRAPH_PAGE_SIZE = env.int("MICROSOFT_GRAPH_PAGE_SIZE", default=100)
+MICROSOFT_SUBSCRIPTION_MINUTES = env.int("MICROSOFT_SUBSCRIPTION_MINUTES", default=4200)
 CALENDAR_PERIODIC_SYNC_INTERVAL = timedelta(hours=env.int("CALENDAR_PERIODIC_SYNC_HOURS", default=3))
 # A notification this soon after the previous one is part of a burst: with a worker, its sync
 # waits until notifications have been quiet this long, but never more than the max delay.
@@ -348,7 +369,14 @@ LOGGING = {
         # never let LOG_LEVEL=DEBUG put OAuth tokens into the logs.
         **{
             name: {"level": "WARNING"}
-            for name in ("requests_oauthlib", "oauthlib", "googleapiclient", "google_auth_httplib2", "google.auth")
+            for name in (
+                "requests_oauthlib",
+                "oauthlib",
+                "googleapiclient",
+                "google_auth_httplib2",
+                "google.auth",
+                "msal",
+            )
         },
     },
 }

@@ -11,6 +11,7 @@ from tests.factories import MerchantFactory
 pytest_plugins = [
     "integrations.emulators.google.pytest_plugin",
     "integrations.emulators.caldav.pytest_plugin",
+    "integrations.emulators.microsoft.pytest_plugin",
     "tests.reliability.secret_scan",
     "tests.mail",
 ]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from integrations.providers.caldav.provider import CalDAVProvider
 from integrations.providers.google.provider import GoogleProvider
+from integrations.providers.microsoft.provider import MicrosoftProvider
 
 if TYPE_CHECKING:
     from integrations.models import CalendarConnection
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 PROVIDERS: dict[str, type[Provider]] = {
     GoogleProvider.key: GoogleProvider,
+    MicrosoftProvider.key: MicrosoftProvider,
     CalDAVProvider.key: CalDAVProvider,
 }
 

@@ -87,8 +87,9 @@ def schema(db) -> schemathesis.schemas.BaseSchema:
 
 
 @pytest.fixture
-def populated(merchant, google_connected, google_emulator):
-    """A merchant with everything: blocked times (manual and synced), bookings, a Google connection."""
+def populated(merchant, google_connected, google_emulator, microsoft_emulator):
+    """A merchant with everything: blocked times (manual and synced), bookings, a Google connection;
+    the Microsoft provider configured against its emulator (so its connect answers, not 503)."""
     for day in range(2, 12):
         BlockedTime.objects.create(merchant=merchant, start=at(day, 9), end=at(day, 10), note=f"block {day}")
         Booking.objects.create(
