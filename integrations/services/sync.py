@@ -9,17 +9,19 @@ or running (SPEC §12).
 
 Bursts of notifications (docs/calendar-sync.md). A *burst* is a run of notifications for
 one calendar each less than ``CALENDAR_NOTIFICATION_SETTLE_SECONDS`` after the previous
-one. Its first notification syncs at once; every later one only makes sure that one
-*trailing* sync is scheduled, which runs once notifications have been quiet for the settle
-time, or ``CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS`` after the trailing sync was first
-asked for, whichever comes first. So a burst shorter than the maximum delay costs at most
-two syncs whatever its pace, and no change waits longer than the maximum delay (a longer
-burst costs one more sync per maximum delay). Burst notifications never touch the
-pending key, so a sync in progress is not re-run for them. With a worker the trailing sync
-is a task with a countdown; in eager mode (no broker: development, the demo) a daemon
-thread waits for it, so the webhook still answers at once. On Redis a notification's
-bookkeeping (message number, its time, the burst test and the pending key) is one Lua
-script; elsewhere the same steps through the cache API, on the same keys and values.
+one. Its first notification syncs at once; a later one that finds that sync still queued
+rides on it, and any other only makes sure that one *trailing* sync is scheduled, which
+runs once notifications have been quiet for the settle time, or
+``CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS`` after the trailing sync was first asked for,
+whichever comes first, and does nothing when a sync that began after the burst's last
+notification has covered it. So a burst shorter than the maximum delay costs at most two
+syncs whatever its pace, and no change waits longer than the maximum delay (a longer burst
+costs one more sync per maximum delay). Burst notifications never make a running sync run
+again. With a worker the trailing sync is a task with a countdown; in eager mode (no
+broker: development, the demo) a daemon thread waits for it, so the webhook still answers
+at once. On Redis a notification's bookkeeping (message number, its time, the burst test
+and the pending key) is one Lua script; elsewhere the same steps through the cache API, on
+the same keys and values.
 The sync itself is ``integrations.sync.engine``; retries are the task's business.
 """
 
@@ -84,6 +86,14 @@ def _pending_key(calendar_id: int) -> str:
 
 def _notified_key(calendar_id: int) -> str:
     return f"integrations:sync-notified:{calendar_id}"  # when the latest notification came (ms)
+
+
+def _synced_key(calendar_id: int) -> str:
+    return f"integrations:sync-started:{calendar_id}"  # when the latest sync began listing (ms)
+
+
+def _burst_clock_key(calendar_id: int) -> str:
+    return f"integrations:sync-burst-clock:{calendar_id}"  # when the latest notification sync ended (ms)
 
 
 def _trailing_key(calendar_id: int) -> str:
@@ -155,10 +165,11 @@ def _request_note(*, calendar_id: int, trigger: str, message: tuple[str, int] | 
             return None
         cache.set(message[0], message[1], timeout=MESSAGE_TTL_SECONDS)
     if notified is not None:
-        previous = cache.get(notified)
+        previous = max(cache.get_many([notified, _burst_clock_key(calendar_id)]).values(), default=None)
         cache.set(notified, now, timeout=PENDING_TTL_SECONDS)
         if previous is not None and now - previous < _settle_ms():
-            return IN_BURST
+            # A sync still queued starts later and covers this one; else the burst's trailing sync.
+            return False if cache.get(_pending_key(calendar_id)) is not None else IN_BURST
     return cache.add(_pending_key(calendar_id), trigger, timeout=PENDING_TTL_SECONDS)
 
 
@@ -166,10 +177,11 @@ def _settle_ms() -> int:
     return int(settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS * 1000)
 
 
-# KEYS: pending, notified ("" for other triggers), message key ("" when none).
+# KEYS: pending, notified ("" for other triggers), message key ("" when none), burst clock.
 # ARGV: pending value, pending TTL, now (ms), message number (canonical decimal, not negative),
 # its TTL, settle time (ms). Numbers are compared as decimal strings (length first): exact
-# beyond 2^53, unlike Lua's numbers. Returns false (a repeat), -1 (in a burst), 1 or 0 (added).
+# beyond 2^53, unlike Lua's numbers. Returns false (a repeat), -1 (in a burst, no sync queued:
+# the trailing sync), 1 (pending added: sync now) or 0 (a queued sync covers it).
 _REQUEST_NOTE = """
 if KEYS[3] ~= '' then
   local last = redis.call('GET', KEYS[3])
@@ -179,9 +191,14 @@ if KEYS[3] ~= '' then
   redis.call('SET', KEYS[3], ARGV[4], 'EX', ARGV[5])
 end
 if KEYS[2] ~= '' then
-  local previous = redis.call('GET', KEYS[2])
+  local previous = tonumber(redis.call('GET', KEYS[2]) or '')
+  local clock = tonumber(redis.call('GET', KEYS[4]) or '')
+  if clock and (not previous or clock > previous) then previous = clock end
   redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
-  if previous and tonumber(ARGV[3]) - tonumber(previous) < tonumber(ARGV[6]) then
+  if previous and tonumber(ARGV[3]) - previous < tonumber(ARGV[6]) then
+    if redis.call('EXISTS', KEYS[1]) == 1 then
+      return 0
+    end
     return -1
   end
 end
@@ -196,6 +213,7 @@ _serializer = RedisSerializer()
 def _request_note_redis(script, calendar_id, trigger, message, notified, now) -> bool | str | None:
     keys = [cache.make_key(_pending_key(calendar_id)), cache.make_key(notified) if notified else ""]
     keys.append(cache.make_key(message[0]) if message is not None else "")
+    keys.append(cache.make_key(_burst_clock_key(calendar_id)))
     argv = [_serializer.dumps(trigger), PENDING_TTL_SECONDS, now]
     argv += [str(message[1]) if message is not None else "", MESSAGE_TTL_SECONDS, _settle_ms()]
     result = script(keys=keys, args=argv)
@@ -250,8 +268,12 @@ def _trailing_remaining(calendar_id: int) -> float | None:
 
 
 def _trailing_sync_run(calendar_id: int) -> list[SyncRun]:
-    """The burst has settled (or waited long enough): sync once, unless a sync is already queued."""
+    """The burst has settled (or waited long enough): sync once, unless a sync that began
+    after the burst's last notification has covered it, or one is queued already."""
     cache.delete(_trailing_key(calendar_id))
+    started, last = cache.get(_synced_key(calendar_id)), cache.get(_notified_key(calendar_id))
+    if started is not None and last is not None and started >= last:
+        return []  # a worker busy elsewhere synced after the whole burst had arrived
     if not cache.add(_pending_key(calendar_id), SyncRun.Trigger.NOTIFICATION, timeout=PENDING_TTL_SECONDS):
         return []  # a queued sync, or the one running, picks the burst's changes up
     return calendar_sync_run(calendar_id=calendar_id, trigger=SyncRun.Trigger.NOTIFICATION)
@@ -307,6 +329,7 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
                 logger.info("calendar %s is being synced elsewhere; the holder takes the request", calendar_id)
                 return runs
             cache.delete(key)
+            cache.set(_synced_key(calendar_id), _now_ms(), timeout=PENDING_TTL_SECONDS)
             calendar = _calendar_for_sync(calendar_id)
             if calendar is None:
                 logger.info("calendar %s is gone, deselected or not connected: nothing to sync", calendar_id)
@@ -322,7 +345,7 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
                 if trigger == SyncRun.Trigger.NOTIFICATION:
                     # The burst's clock counts from the end of its sync: a sender that waits for
                     # our answer (eager mode syncs before answering) is still the same burst.
-                    cache.set(_notified_key(calendar_id), _now_ms(), timeout=PENDING_TTL_SECONDS)
+                    cache.set(_burst_clock_key(calendar_id), _now_ms(), timeout=PENDING_TTL_SECONDS)
         # Requests made while we held the lock left their work to us.
         pending = cache.get(key)
         if pending is None:

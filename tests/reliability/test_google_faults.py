@@ -307,7 +307,8 @@ def test_invalid_grant_marks_reauth_required_stops_channels_and_retries_nothing(
     ],
     ids=["403-insufficientPermissions", "403-forbidden", "404", "400"],
 )
-def test_a_permanent_fault_is_recorded_once_and_not_retried(gcal, truth, fault, error):
+def test_a_permanent_fault_is_recorded_once_and_not_retried(gcal, truth, fault, error, settings):
+    settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS = 0  # two notifications, two bursts: each syncs at once
     since = truth.last_run_pk()
     calls = gcal.list_calls()
     inject(gcal.emulator, "events.list", fault, times=None)

@@ -40,18 +40,21 @@ def test_a_burst_syncs_once_at_its_start_and_once_after_it_settles(gcal, queue_t
     assert calendar_sync_request(calendar_id=calendar_id, trigger=NOTIFICATION) is True
     [first] = queued(queue_to_redis)
     assert (first["args"], first["kwargs"], first["eta"]) == ([calendar_id, NOTIFICATION], {}, None)
-    # The burst goes on: one trailing task, due later; the rest only note their time.
-    assert calendar_sync_request(calendar_id=calendar_id, trigger=NOTIFICATION) is True
-    assert calendar_sync_request(calendar_id=calendar_id, trigger=NOTIFICATION) is True
-    tasks = queued(queue_to_redis)
-    assert [t["kwargs"] for t in tasks] == [{}, {"settle": True}] and tasks[1]["eta"] is not None
+    # While that sync is still queued, the burst rides on it: it starts later and covers them.
+    assert calendar_sync_request(calendar_id=calendar_id, trigger=NOTIFICATION) is False
+    assert len(queued(queue_to_redis)) == 1
     [leading] = calendar_sync_run(calendar_id=calendar_id, trigger=NOTIFICATION)  # the worker runs it
     assert leading.status == SyncRun.Status.SUCCEEDED
     broker.delete("celery")
 
+    # The burst goes on after that sync began: one trailing task, due later; the rest ride on it.
     event_id = gcal.add(timed_event(at(3)))
     assert calendar_sync_request(calendar_id=calendar_id, trigger=NOTIFICATION) is True
-    assert queued(queue_to_redis) == []  # the trailing task is already scheduled
+    [trailing_task] = queued(queue_to_redis)
+    assert trailing_task["kwargs"] == {"settle": True} and trailing_task["eta"] is not None
+    assert calendar_sync_request(calendar_id=calendar_id, trigger=NOTIFICATION) is True
+    assert len(queued(queue_to_redis)) == 1  # still the one trailing task
+    broker.delete("celery")
     # Notifications still arriving: the task puts itself back instead of syncing.
     assert calendar_sync_run(calendar_id=calendar_id, trigger=NOTIFICATION, settle=True) == []
     assert [t["kwargs"] for t in queued(queue_to_redis)] == [{"settle": True}]
