@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from integrations.models import CalendarConnection, ExternalCalendar, OAuthState, SyncRun, WatchChannel
+from integrations.models import CalendarConnection, ExternalCalendar, KeptBlockGroup, OAuthState, SyncRun, WatchChannel
 from scheduling.live import live_token
 from scheduling.models import BlockedTime, Booking
 from tests.conftest import api_client_for, api_token_for
@@ -135,6 +135,8 @@ class Probe:
         # Generic per-provider routes are probed through Google (the watch endpoint is Google's own).
         if route.startswith("api/") and not route.endswith("/watch"):
             route = route.replace("integrations/google/calendar", "integrations/<provider:provider>/calendar")
+        elif route.startswith("app/integrations/google/"):
+            route = route.replace("app/integrations/google/", "app/integrations/<str:provider>/")
         self.routes.add(route)
         figures.count("isolation.requests")
         assert response.status_code in allowed, (route, response.status_code, response.content[:300])
@@ -283,6 +285,16 @@ def test_every_merchant_endpoint_with_another_merchants_credentials_and_ids(vict
         "post", "/app/integrations/google/preferences", "app/integrations/google/preferences", (302,), {"x": "1"}
     )
     probe.page("post", "/app/integrations/google/sync", "app/integrations/google/sync", (302,))
+
+    kept = KeptBlockGroup.objects.create(merchant=victim.merchant, provider="google", calendar_external_id="x")
+    probe.page(
+        "post", f"/app/integrations/kept/{kept.pk}/delete", "app/integrations/kept/<int:group_id>/delete", (302,)
+    )
+    assert KeptBlockGroup.objects.filter(pk=kept.pk).exists()  # someone else's group stays
+    probe.page(
+        "post", "/app/integrations/caldav/connect", "app/integrations/<str:provider>/connect", (302,), {"server": ""}
+    )
+    probe.page("post", "/app/integrations/caldav/password", "app/integrations/<str:provider>/password", (404,))
 
     # --- disconnect last: it only ever disconnects the caller -------------------------------
     disconnect = f"{GOOGLE}?delete_blocked_times=true"
