@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from integrations import api, webhooks
+from integrations import api, webhooks, webhooks_microsoft
 from integrations.providers import PROVIDERS
 
 
@@ -23,6 +23,16 @@ app_name = "integrations"
 urlpatterns = [
     path("merchant/integrations", api.IntegrationsView.as_view(), name="providers"),
     path("merchant/integrations/google/calendar/watch", webhooks.google_calendar_watch, name="google-calendar-watch"),
+    path(
+        "merchant/integrations/microsoft/calendar/watch",
+        webhooks_microsoft.microsoft_calendar_watch,
+        name="microsoft-calendar-watch",
+    ),
+    path(
+        "merchant/integrations/microsoft/calendar/lifecycle",
+        webhooks_microsoft.microsoft_calendar_lifecycle,
+        name="microsoft-calendar-lifecycle",
+    ),
     path("merchant/integrations/<provider:provider>/calendar", api.CalendarConnectionView.as_view(), name="calendar"),
     path(
         "merchant/integrations/<provider:provider>/calendar/callback",

@@ -123,7 +123,8 @@ def calendar_channels_stop(*, calendar: ExternalCalendar, client: CalendarClient
 
 
 def watch_channel_renew(*, channel_pk: int) -> WatchChannel | None:
-    """Replace a channel that will expire soon: open the new one first, then stop the old one."""
+    """Renew a channel that will expire soon: in place where the provider can extend it (a
+    Graph subscription); else open the new one first, then stop the old one (Google)."""
     old = (
         WatchChannel.objects.select_related("calendar__connection")
         .filter(pk=channel_pk, status=WatchChannel.Status.ACTIVE)
@@ -131,6 +132,20 @@ def watch_channel_renew(*, channel_pk: int) -> WatchChannel | None:
     )
     if old is None:
         return None
+    if old.calendar.connection.status in _USABLE_STATUSES:
+        try:
+            extended = connection_client(old.calendar.connection).renew_channel(
+                channel_id=old.channel_id, resource_id=old.resource_id
+            )
+        except NotFound:
+            extended = None  # gone at the provider: open a successor below
+            watch_channel_stop(channel=old, client=None)
+            return calendar_watch_open(calendar_id=old.calendar_id)
+        if extended is not None:
+            WatchChannel.objects.filter(pk=old.pk).update(expires_at=extended.expires_at)
+            old.expires_at = extended.expires_at
+            logger.info("extended channel %s of calendar %s until %s", old.channel_id, old.calendar_id, old.expires_at)
+            return old
     new = calendar_watch_open(calendar_id=old.calendar_id, renewing=old)
     connection = old.calendar.connection
     if new is None and _watchable_calendar(old.calendar_id) is not None and provider_pushes(connection.provider):
