@@ -37,6 +37,7 @@ class Demo:
     password: str
     emulator_url: str
     events_page: str
+    microsoft_url: str
     caldav_url: str
     caldav_user: str
     caldav_password: str
@@ -64,7 +65,7 @@ class DemoProcess:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Demo:
-        port, emulator_port, caldav_port = free_port(), free_port(), free_port()
+        port, emulator_port, caldav_port, microsoft_port = free_port(), free_port(), free_port(), free_port()
         # The embedded defaults: a SQLite file, tasks in-process, no Google settings.
         env = {
             key: value
@@ -78,6 +79,7 @@ class DemoProcess:
                 [
                     *(sys.executable, "manage.py", "demo", f"127.0.0.1:{port}"),
                     *("--emulator-port", str(emulator_port), "--caldav-port", str(caldav_port)),
+                    *("--microsoft-port", str(microsoft_port)),
                 ],
                 cwd=ROOT,
                 env=env,
@@ -97,6 +99,7 @@ class DemoProcess:
             password=re.search(r"password:\s+(\S+)", output).group(1),
             emulator_url=re.search(r"Google emulator: (\S+)", output).group(1),
             events_page=re.search(r"Edit Google events live: (\S+)", output).group(1),
+            microsoft_url=re.search(r"Microsoft emulator: (\S+)", output).group(1),
             caldav_url=re.search(r"CalDAV server:\s+(\S+)", output).group(1),
             caldav_user=re.search(r"user name:\s+(\S+)", output).group(1),
             caldav_password=re.findall(r"password:\s+(\S+)", output)[1],

@@ -92,3 +92,26 @@ def test_the_demo_connects_its_caldav_server_from_the_other_caldav_card(browser,
     expect(page.locator("section#icloud")).to_have_attribute("data-state", "elsewhere")
     page.get_by_role("link", name="Calendar", exact=True).click()
     expect(page.locator('#week .entry[data-kind="synced"]').first).to_be_visible()
+
+
+def test_the_demo_connects_outlook_through_the_microsoft_emulators_consent_page(browser, demo):
+    # The emulator serves https with its own test authority: the newcomer accepts it once.
+    context = browser.new_context(base_url=demo.base_url, ignore_https_errors=True, locale="en-GB")
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(demo.email)
+    page.get_by_label("Password").fill(demo.password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/app/")
+
+    page.goto("/app/integrations")
+    page.get_by_role("button", name="Connect Outlook / Microsoft 365").click()
+    expect(page.get_by_role("heading", name="Permissions requested")).to_be_visible()
+    page.get_by_role("button", name="Accept").click()
+
+    page.wait_for_url("**/app/integrations?microsoft=connected")
+    expect(page.get_by_test_id("microsoft-status")).to_have_text("Connected")
+    expect(page.get_by_test_id("microsoft-account")).to_have_text("demo.merchant@outlook.com")
+    page.get_by_role("link", name="Calendar", exact=True).click()
+    expect(page.locator('#week .entry[data-kind="synced"]').first).to_be_visible()
+    context.close()

@@ -32,6 +32,7 @@ DEMO_SLUG = "demo"
 DEMO_TIME_ZONE = "Europe/Berlin"
 EMULATOR_CLIENT_ID = "demo-client-id"
 EMULATOR_CLIENT_SECRET = "demo-client-secret"
+MICROSOFT_DEMO_ACCOUNT = "demo.merchant@outlook.com"
 
 
 class Command(BaseCommand):
@@ -41,12 +42,13 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000", help="Where to serve (host:port).")
         parser.add_argument("--emulator-port", type=int, default=8001, help="Port of the local Google emulator.")
         parser.add_argument("--caldav-port", type=int, default=5232, help="Port of the local CalDAV server.")
+        parser.add_argument("--microsoft-port", type=int, default=8002, help="Port of the local Microsoft emulator.")
         parser.add_argument(
             "--no-emulator", action="store_true", help="Keep the GOOGLE_* settings from the environment (real Google)."
         )
         parser.add_argument("--no-server", action="store_true", help="Only migrate and create the demo merchant.")
 
-    def handle(self, *args, addrport, emulator_port, caldav_port, no_emulator, no_server, **options):
+    def handle(self, *args, addrport, emulator_port, caldav_port, microsoft_port, no_emulator, no_server, **options):
         call_command("migrate", interactive=False, verbosity=0)
         merchant = self._demo_merchant()
         host, _, port = addrport.rpartition(":")
@@ -59,15 +61,16 @@ class Command(BaseCommand):
             self._print_login(base)
             return
 
-        emulator = caldav = None
+        emulator = caldav = microsoft = None
         if not no_emulator:
             caldav = self._caldav_start(caldav_port)
+            microsoft = self._microsoft_start(base, microsoft_port)
             emulator = self._emulator_start(base, emulator_port)
             # The emulator forgets everything when it stops: tokens kept from an earlier run
             # point at accounts that no longer exist, so the demo merchant starts disconnected.
             CalendarConnection.objects.filter(merchant=merchant).delete()
             google_week_seed(emulator, email=DEMO_EMAIL, time_zone=DEMO_TIME_ZONE)
-        self._print_login(base, emulator, caldav)
+        self._print_login(base, emulator, caldav, microsoft)
         try:
             # No autoreloader: it would re-run this whole command (and the emulator) in a child.
             call_command("runserver", addrport, use_reloader=False)
@@ -76,6 +79,8 @@ class Command(BaseCommand):
                 emulator.stop()
             if caldav is not None:
                 caldav.stop()
+            if microsoft is not None:
+                microsoft.stop()
 
     def _demo_merchant(self) -> Merchant:
         user = get_user_model().objects.filter(username=DEMO_EMAIL).select_related("merchant").first()
@@ -131,7 +136,34 @@ class Command(BaseCommand):
         settings.CALDAV_ALLOW_PRIVATE_ADDRESSES = True
         return server
 
-    def _print_login(self, base: str, emulator=None, caldav=None) -> None:
+    def _microsoft_start(self, base: str, port: int):
+        """The Microsoft emulator (HTTPS with its own test authority, which the app is told to
+        trust) with an Outlook account and a realistic week ("Outlook / Microsoft 365" card)."""
+        from integrations.emulators.microsoft import MicrosoftEmulator
+        from integrations.emulators.microsoft.demo import seed_demo
+
+        public = (os.environ.get("PUBLIC_BASE_URL") or base).rstrip("/")
+        callback = "/api/v1/merchant/integrations/microsoft/calendar/callback"
+        emulator = MicrosoftEmulator(
+            client_id=EMULATOR_CLIENT_ID, client_secret=EMULATOR_CLIENT_SECRET, redirect_uris=[public + callback]
+        )
+        try:
+            emulator.start(host="127.0.0.1", port=port)
+        except OSError as exc:
+            raise CommandError(
+                f"The Microsoft emulator cannot listen on port {port} ({exc}); try --microsoft-port."
+            ) from exc
+        seed_demo(emulator, email=MICROSOFT_DEMO_ACCOUNT, time_zone=DEMO_TIME_ZONE)
+        os.environ["REQUESTS_CA_BUNDLE"] = os.environ["SSL_CERT_FILE"] = emulator.ca_bundle_path
+        settings.MICROSOFT_OAUTH_CLIENT_ID = EMULATOR_CLIENT_ID
+        settings.MICROSOFT_OAUTH_CLIENT_SECRET = EMULATOR_CLIENT_SECRET
+        settings.MICROSOFT_AUTHORITY_HOST = emulator.authority_host
+        settings.MICROSOFT_GRAPH_ROOT = emulator.graph_root
+        if not os.environ.get("MICROSOFT_WEBHOOK_URL"):
+            settings.MICROSOFT_WEBHOOK_URL = public + "/api/v1/merchant/integrations/microsoft/calendar/watch"
+        return emulator
+
+    def _print_login(self, base: str, emulator=None, caldav=None, microsoft=None) -> None:
         lines = [
             "",
             self.style.SUCCESS("Merchant calendar demo"),
@@ -149,6 +181,13 @@ class Command(BaseCommand):
                 "  Then: Integrations -> Connect Google Calendar -> Allow on the emulator's consent page;",
                 "  the week view fills with the busy times. Add or move an event on the emulator's page",
                 "  and watch the week view follow (push notification -> sync).",
+            ]
+        if microsoft is not None:
+            lines += [
+                "",
+                f"  Microsoft emulator: {microsoft.base_url}  (Outlook account {MICROSOFT_DEMO_ACCOUNT}, a week)",
+                f"  Edit Outlook events live: {microsoft.base_url}_emulator/ui",
+                "  It serves https with its own test certificate: the browser asks once to accept it.",
             ]
         if caldav is not None:
             from integrations.emulators.caldav.demo import DEMO_PASSWORD as CALDAV_PASSWORD
