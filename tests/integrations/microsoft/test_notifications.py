@@ -158,3 +158,24 @@ def test_deselecting_and_disconnecting_delete_the_subscription(subscribed, ms, m
     assert answer.status_code == 204
     assert channel.channel_id not in {s["id"] for s in ms.subscriptions()}
     assert WatchChannel.objects.get(pk=channel.pk).status == "stopped"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_1000_notifications_costs_at_most_two_syncs(subscribed, ms, merchant):
+    """Separate requests, as Graph sends them under load: coalesced exactly like Google's pushes."""
+    import time
+
+    channel, webhook = subscribed
+    before = _runs(channel)
+    tomorrow = (timezone.now() + dt.timedelta(days=1)).date().isoformat()
+    ms.insert_event(channel.calendar.external_id, timed("Late change", tomorrow, 16, 17), notify=False)
+    item = {"subscriptionId": channel.channel_id, "clientState": channel.token, "changeType": "updated"}
+    body = json.dumps({"value": [item]})
+    for _ in range(1000):
+        assert webhook.post(WATCH, data=body, content_type="application/json").status_code == 202
+    deadline = time.monotonic() + 15
+    while not BlockedTime.objects.filter(merchant=merchant, source="microsoft").exists():
+        assert time.monotonic() < deadline, "the burst's changes never arrived"
+        time.sleep(0.1)
+    time.sleep(1.5)  # long enough for any further sync to have started
+    assert 1 <= _runs(channel) - before <= 2
