@@ -246,6 +246,9 @@ def test_every_merchant_endpoint_with_another_merchants_credentials_and_ids(vict
         probe.check(response, route="api/v1/merchant/integrations/google/calendar/callback", allowed=(302,))
         assert "reason=invalid_state" in response["Location"]
     probe.routes.add("api/v1/merchant/integrations/google/calendar/watch")  # no credentials at all: webhook suite
+    # Graph's endpoints take no credentials either: tests/integrations/microsoft/test_notifications.py.
+    probe.routes.add("api/v1/merchant/integrations/microsoft/calendar/watch")
+    probe.routes.add("api/v1/merchant/integrations/microsoft/calendar/lifecycle")
 
     # --- web pages -------------------------------------------------------------------------
     week = (at(2).date() - dt.timedelta(days=at(2).weekday())).isoformat()
