@@ -8,6 +8,7 @@ format onto them and its HTTP failures onto :class:`ProviderError` subclasses.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -57,6 +58,24 @@ class TransientError(ProviderError):
 
 class RateLimited(TransientError):
     """429 or a rate-limit 403; ``retry_after`` in seconds when the provider said so."""
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header in seconds from now (delay-seconds or an HTTP-date), else None."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 # --- data ----------------------------------------------------------------------------------

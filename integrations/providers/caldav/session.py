@@ -11,8 +11,6 @@ Callers that need a status themselves (403 + ``valid-sync-token``) pass it in ``
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import logging
 import random
 import time
@@ -28,6 +26,7 @@ from integrations.providers.base import (
     RateLimited,
     ReauthRequired,
     TransientError,
+    retry_after_seconds,
 )
 from integrations.providers.caldav.http import Answer, CalDAVHttp
 
@@ -37,18 +36,7 @@ RETRIED = frozenset({429, 500, 502, 503, 504})
 
 
 def retry_after(answer: Answer) -> float | None:
-    value = answer.header("retry-after").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    return retry_after_seconds(answer.header("retry-after"))
 
 
 def error_for(answer: Answer, what: str) -> ProviderError:

@@ -20,7 +20,6 @@ https://googleapis.github.io/google-api-python-client/docs/epy/googleapiclient.e
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -48,6 +47,7 @@ from integrations.providers.base import (
     RemoteCalendar,
     TokensSaved,
     TransientError,
+    retry_after_seconds,
 )
 from integrations.providers.google.credentials import credentials_for
 from integrations.providers.google.mapping import MalformedEvent, calendar_from_google, event_from_google
@@ -71,18 +71,7 @@ def _error_reason(exc: api_errors.HttpError) -> str:
 
 
 def _retry_after(headers: Any) -> float | None:
-    value = (headers or {}).get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    return retry_after_seconds((headers or {}).get("retry-after"))
 
 
 def provider_error_from(exc: Exception) -> ProviderError:

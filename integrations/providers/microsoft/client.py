@@ -21,7 +21,6 @@ https://learn.microsoft.com/en-us/graph/api/resources/subscription
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
 import re
 from collections.abc import Iterator
@@ -47,6 +46,7 @@ from integrations.providers.base import (
     TokensSaved,
     TokenUpdate,
     TransientError,
+    retry_after_seconds,
 )
 from integrations.providers.microsoft.mapping import MalformedEvent, calendar_from_graph, event_from_graph
 from integrations.providers.microsoft.provider import CALENDARS_READ, MicrosoftProvider, normalize_scope
@@ -62,18 +62,7 @@ _EXPIRY_LIMIT = re.compile(r"(\d+)\s*minutes", re.IGNORECASE)
 
 
 def _retry_after(headers) -> float | None:
-    value = (headers or {}).get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    return retry_after_seconds((headers or {}).get("Retry-After"))
 
 
 def _error_code(response: requests.Response) -> tuple[str, str]:
