@@ -35,6 +35,11 @@ class CalendarConnection(models.Model):
     calendar_user_addresses = models.TextField(blank=True)
     block_tentative = models.BooleanField(default=False)
     block_all_day = models.BooleanField(default=True)
+    # Two-way (SPEC §10): bookings are copied into a calendar the product created in this
+    # account (its id and name once made); never into any other.
+    write_bookings = models.BooleanField(default=False)
+    bookings_calendar_id = models.CharField(max_length=1024, blank=True)
+    bookings_calendar_name = models.CharField(max_length=255, blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -122,6 +127,7 @@ class SyncRun(models.Model):
         HORIZON = "horizon"
         SELECTION = "selection"
         PREFERENCES = "preferences"
+        LIVE_CHECK = "live_check"  # a booking's live check found the provider busy (SPEC §11)
 
     class Kind(models.TextChoices):
         FULL = "full"
@@ -160,8 +166,13 @@ class OAuthState(models.Model):
     cookie and Google's redirect. ``used_at`` makes a replayed callback fail.
     """
 
+    class Purpose(models.TextChoices):
+        CONNECT = "connect"
+        WRITE_BOOKINGS = "write_bookings"  # the incremental consent that turns two-way on (§10)
+
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.CASCADE, related_name="oauth_states")
     provider = models.CharField(max_length=20)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.CONNECT)
     state_hash = models.CharField(max_length=64, unique=True)
     # What must stay on the server until the callback: the PKCE verifier (or a provider's
     # whole flow), encrypted, so the cookie carries nothing but the state.
@@ -247,3 +258,40 @@ class CalDAVObject(models.Model):
 
     def __str__(self) -> str:
         return self.href
+
+
+class BookingCopy(models.Model):
+    """A booking's copy in one connection's bookings calendar (SPEC §10), and how writing it went.
+
+    One row per booking and connection: every change of the booking makes it ``pending``
+    and queues a write; ``written_sequence`` is the booking's SEQUENCE the provider holds,
+    so a retried or duplicate task writes only what is newer. Failures stay visible (the
+    card, the admin) and are retried with backoff until the write lands.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        WRITTEN = "written"
+        REMOVED = "removed"  # the booking was cancelled and its copy deleted
+        FAILED = "failed"  # the last attempt failed; retried with backoff
+
+    booking = models.ForeignKey("scheduling.Booking", on_delete=models.CASCADE, related_name="calendar_copies")
+    connection = models.ForeignKey(CalendarConnection, on_delete=models.CASCADE, related_name="booking_copies")
+    calendar_id = models.CharField(max_length=1024, blank=True, help_text="The bookings calendar written to.")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    written_sequence = models.IntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "booking copies"
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "connection"], name="one_copy_per_booking_and_connection")
+        ]
+        indexes = [models.Index(fields=["state", "last_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"copy of booking {self.booking_id} in {self.connection} ({self.state})"

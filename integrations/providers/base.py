@@ -131,6 +131,10 @@ class RemoteEvent:
     transparent: bool = False
     own_response: Response | None = None
     kind: EventKind = EventKind.DEFAULT
+    # The product wrote it (a booking copy, SPEC §10): recognised by the provider's marker
+    # (Google private extended property, Graph extended property, iCalendar ``X-`` property or
+    # a UID of ours), wherever the merchant moved it. Never busy: the booking already is.
+    ours: bool = False
 
     @property
     def all_day(self) -> bool:
@@ -175,6 +179,40 @@ class ChannelInfo:
     resource_id: str
     resource_uri: str
     expires_at: dt.datetime
+
+
+# --- two-way (SPEC §10) --------------------------------------------------------------------
+
+# The name of the marker on every event the product writes (Google private extended
+# property, Graph single-value extended property, iCalendar property ``X-MERCHANT-CALENDAR-BOOKING``);
+# its value is the booking's UID.
+BOOKING_MARKER = "merchantCalendarBooking"
+BOOKING_ICAL_PROPERTY = "X-MERCHANT-CALENDAR-BOOKING"
+# An iCalendar UID / a provider-side id derived from the booking: ``booking_event_uid(uid)``.
+BOOKING_UID_DOMAIN = "bookings.merchant-calendar"
+
+
+def booking_event_uid(booking_uid: str) -> str:
+    """The iCalendar UID of a booking's copy: the same for every write of that booking."""
+    return f"{booking_uid}@{BOOKING_UID_DOMAIN}"
+
+
+def booking_event_id(booking_uid: str) -> str:
+    """A provider event id derived from the booking (Google: base32hex, 5-1024 chars, so the
+    UUID's hex digits qualify): a retried insert of the same booking collides instead of duplicating."""
+    return "mcb" + booking_uid.replace("-", "").lower()
+
+
+@dataclass(frozen=True, slots=True)
+class BookingEvent:
+    """The copy of one booking in the merchant's bookings calendar (SPEC §10)."""
+
+    booking_uid: str
+    title: str  # "<customer name> (booking)"
+    description: str  # the customer's email and a link to the booking
+    start: dt.datetime
+    end: dt.datetime
+    time_zone: str  # the merchant's zone, for the provider's display
 
 
 # --- connecting (OAuth providers) -------------------------------------------------------------
@@ -231,6 +269,15 @@ class Provider(Protocol):
     @classmethod
     def client(cls, connection: CalendarConnection, *, on_tokens: TokensSaved | None = None) -> CalendarClient: ...
 
+    # Two-way (SPEC §10). OAuth providers: the grant covers writing into a calendar of our
+    # own (Google ``calendar.app.created``, Graph ``Calendars.ReadWrite``); CalDAV: always True.
+    @classmethod
+    def grants_booking_writes(cls, granted: frozenset[str]) -> bool: ...
+
+    # OAuth providers only: ``write_bookings=True`` asks for the write scope on top of what
+    # is granted (Google: incremental, ``include_granted_scopes=true``).
+    # def authorization_request(cls, *, state: str, write_bookings: bool = False) -> AuthorizationRequest
+
 
 class CalendarClient(Protocol):
     """What the sync engine needs from a provider, for one connection."""
@@ -258,3 +305,25 @@ class CalendarClient(Protocol):
     def stop_channel(self, *, channel_id: str, resource_id: str) -> None: ...
 
     def revoke(self) -> None: ...
+
+    # Two-way (SPEC §10): writes only ever go to the calendar the product created.
+    def bookings_calendar_create(self, name: str, *, time_zone: str) -> RemoteCalendar:
+        """Create the merchant's bookings calendar (CalDAV: ``MKCALENDAR``); PermissionDenied
+        when the grant or the server does not allow it."""
+        ...
+
+    def booking_event_put(self, calendar_id: str, event: BookingEvent) -> None:
+        """Create or replace the booking's copy, keyed on ``event.booking_uid``: repeating a
+        write (a retry after a lost answer) never makes a second event. Carries the marker."""
+        ...
+
+    def booking_event_delete(self, calendar_id: str, booking_uid: str) -> None:
+        """Remove the booking's copy; one that is already gone is not an error."""
+        ...
+
+    # The live check (SPEC §11).
+    def busy_between(self, calendar_ids: list[str], *, start: dt.datetime, end: dt.datetime) -> list[RemoteEvent]:
+        """What the provider has in ``[start, end)`` in these calendars, asked now (Google
+        ``freeBusy.query``: busy periods as confirmed events; Graph ``calendarView``; CalDAV
+        ``calendar-query`` with a time range): the busy rules decide what blocks."""
+        ...

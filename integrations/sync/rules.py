@@ -59,6 +59,8 @@ class Window:
 
 def is_busy(event: RemoteEvent, prefs: BusyPreferences) -> bool:
     """Whether ``event`` makes the merchant busy, before looking at its timing."""
+    if event.ours:
+        return False  # a booking's copy (SPEC §10): the booking itself holds the time
     if event.status == EventStatus.CANCELLED:
         return False
     if event.transparent:
