@@ -27,17 +27,20 @@ from rest_framework.views import APIView
 
 from config.api import ApplicationError
 from integrations import selectors, serializers
+from integrations.models import OAuthState
 from integrations.providers import PROVIDERS, provider_for
 from integrations.providers.base import AuthKind
 from integrations.services.caldav import caldav_connection_create, caldav_password_replace
 from integrations.services.connections import (
     ConnectFailed,
+    ConsentRequired,
     calendars_selection_update,
     connection_disconnect,
     connection_preferences_update,
     connection_sync_request,
     oauth_connect_start,
     oauth_connection_complete,
+    oauth_write_consent_complete,
 )
 from integrations.services.oauth_states import STATE_TTL, InvalidState, StateSecretUnreadable, oauth_state_spend
 from merchants.models import Merchant
@@ -90,6 +93,20 @@ def _read_state_cookie(request: Request, merchant: Merchant, provider: str) -> s
     return state if isinstance(state, str) else None
 
 
+def _with_state_cookie(response: Response, merchant: Merchant, provider: str, state: str) -> Response:
+    """The signed state for the callback, in an HttpOnly cookie sent only to the callback path."""
+    response.set_cookie(
+        state_cookie_name(provider),
+        signing.dumps(state, salt=_salt(merchant, provider)),
+        max_age=int(STATE_TTL.total_seconds()),
+        path=provider_for(provider).callback_path,
+        secure=not settings.DEBUG,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 class IntegrationsView(APIView):
     @extend_schema(
         summary="Calendar providers: configured on this server, connected, status",
@@ -137,16 +154,7 @@ class CalendarConnectionView(APIView):
             response = Response(serializers.AuthorizationUrlOutput({"authorization_url": url}).data)
         else:
             response = Response(status=status.HTTP_307_TEMPORARY_REDIRECT, headers={"Location": url})
-        response.set_cookie(
-            state_cookie_name(provider),
-            signing.dumps(state, salt=_salt(merchant, provider)),
-            max_age=int(STATE_TTL.total_seconds()),
-            path=description.callback_path,
-            secure=not settings.DEBUG,
-            httponly=True,
-            samesite="Lax",
-        )
-        return response
+        return _with_state_cookie(response, merchant, provider, state)
 
     @extend_schema(
         summary="Connection status", parameters=[PROVIDER_PARAMETER], responses=serializers.ConnectionStatusOutput
@@ -155,11 +163,19 @@ class CalendarConnectionView(APIView):
         return _status_response(_merchant(request), provider)
 
     @extend_schema(
-        summary="Change sync preferences (CalDAV: or replace the password)",
-        description='CalDAV also takes `{"password"}` alone: a new (app-specific) password after a 401.',
+        summary="Change sync preferences and two-way (CalDAV: or replace the password)",
+        description=(
+            "`write_bookings: true` copies every booking into a calendar the product creates in this account "
+            '(SPEC §10). When the grant lacks the write scope it answers 409 `{"error": {"code": '
+            '"consent_required", "message"}, "authorization_url"}` and changes nothing: send the merchant '
+            "there (Google asks only `calendar.app.created`, incrementally; Microsoft `Calendars.ReadWrite`); "
+            "the callback turns it on. `bookings_calendar` (CalDAV, when the server cannot create calendars): "
+            "the id of one of the connection's calendars to write bookings into instead. CalDAV also takes "
+            '`{"password"}` alone: a new (app-specific) password after a 401.'
+        ),
         parameters=[PROVIDER_PARAMETER],
         request=serializers.PreferencesPatchInput,
-        responses=serializers.ConnectionStatusOutput,
+        responses={200: serializers.ConnectionStatusOutput, 409: serializers.ConsentRequiredOutput},
     )
     def patch(self, request: Request, provider: str) -> Response:
         merchant = _merchant(request)
@@ -173,7 +189,14 @@ class CalendarConnectionView(APIView):
             return _status_response(merchant, provider)
         payload = serializers.PreferencesPatchInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        connection_preferences_update(merchant=merchant, provider=provider, **payload.validated_data["preferences"])
+        try:
+            connection_preferences_update(merchant=merchant, provider=provider, **payload.validated_data["preferences"])
+        except ConsentRequired as exc:
+            body = {
+                "error": {"code": "consent_required", "message": exc.message},
+                "authorization_url": exc.authorization_url,
+            }
+            return _with_state_cookie(Response(body, status=status.HTTP_409_CONFLICT), merchant, provider, exc.state)
         return _status_response(merchant, provider)
 
     @extend_schema(
@@ -220,18 +243,23 @@ class OAuthCallbackView(APIView):
         params = request.query_params
         cookie_state = _read_state_cookie(request, merchant, provider)
         try:
-            secret = oauth_state_spend(
+            spent = oauth_state_spend(
                 merchant=merchant, provider=provider, state=params.get("state"), cookie_state=cookie_state
             )
             if params.get("error") or not params.get("code"):
                 raise ConnectFailed(
                     "access_denied", f"The provider answered {params.get('error') or 'without a code'}."
                 )
-            oauth_connection_complete(
+            complete = (
+                oauth_write_consent_complete
+                if spent.purpose == OAuthState.Purpose.WRITE_BOOKINGS
+                else oauth_connection_complete
+            )
+            complete(
                 merchant=merchant,
                 provider=provider,
                 code=params["code"],
-                secret=secret,
+                secret=spent.secret,
                 state=params["state"],
                 callback={key: params[key] for key in params},
             )

@@ -25,6 +25,11 @@ BEAT_SCHEDULE = {
         "task": "integrations.tasks.calendars_poll_task",
         "schedule": timedelta(minutes=1),
     },
+    # SPEC §10: copies of bookings whose write failed or was lost, until they land.
+    "booking-copies-retry": {
+        "task": "integrations.tasks.booking_copies_retry_task",
+        "schedule": timedelta(minutes=5),
+    },
     "calendar-horizon-roll": {
         "task": "integrations.tasks.calendars_horizon_roll_task",
         "schedule": crontab(hour=3, minute=17),

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Min
+from django.db.models import Count, Min
 from django.utils import timezone
 
-from integrations.models import CalendarConnection, ExternalCalendar, SyncRun, WatchChannel
+from integrations.models import BookingCopy, CalendarConnection, ExternalCalendar, SyncRun, WatchChannel
 from integrations.providers import PROVIDERS, provider_for
 from merchants.models import Merchant
 
@@ -70,15 +70,54 @@ class ConnectionStatus:
     calendars: list[ExternalCalendar] = field(default_factory=list)
     channel_expires_at: datetime | None = None
     preferences: dict[str, bool] = field(default_factory=dict)
+    bookings_calendar: BookingsCalendar | None = None
     recent_sync_runs: list[SyncRun] = field(default_factory=list)
     next_sync_at: datetime | None = None
 
 
 def _preferences(connection: CalendarConnection | None) -> dict[str, bool]:
-    if connection is None:
-        defaults = CalendarConnection()
-        return {"block_tentative": defaults.block_tentative, "block_all_day": defaults.block_all_day}
-    return {"block_tentative": connection.block_tentative, "block_all_day": connection.block_all_day}
+    connection = connection or CalendarConnection()
+    return {
+        "block_tentative": connection.block_tentative,
+        "block_all_day": connection.block_all_day,
+        "write_bookings": connection.write_bookings,
+    }
+
+
+@dataclass
+class BookingsCalendar:
+    name: str | None
+    external_id: str | None
+    written: int = 0
+    pending: int = 0
+    failed: int = 0
+    last_error: str | None = None
+
+
+def bookings_calendar(connection: CalendarConnection) -> BookingsCalendar | None:
+    """Where bookings are copied and how that goes (SPEC §10); None while writing is off."""
+    if not connection.write_bookings:
+        return None
+    counts = dict(
+        BookingCopy.objects.filter(connection=connection)
+        .values("state")
+        .annotate(n=Count("pk"))
+        .values_list("state", "n")
+    )
+    last_failed = (
+        BookingCopy.objects.filter(connection=connection, state=BookingCopy.State.FAILED)
+        .order_by("-last_attempt_at")
+        .values_list("last_error", flat=True)
+        .first()
+    )
+    return BookingsCalendar(
+        name=connection.bookings_calendar_name or None,
+        external_id=connection.bookings_calendar_id or None,
+        written=counts.get(BookingCopy.State.WRITTEN, 0) + counts.get(BookingCopy.State.REMOVED, 0),
+        pending=counts.get(BookingCopy.State.PENDING, 0),
+        failed=counts.get(BookingCopy.State.FAILED, 0),
+        last_error=last_failed or None,
+    )
 
 
 def connection_status(*, merchant: Merchant, provider: str) -> ConnectionStatus:
@@ -126,6 +165,7 @@ def connection_status(*, merchant: Merchant, provider: str) -> ConnectionStatus:
         calendars=calendars,
         channel_expires_at=channel_expires_at,
         preferences=_preferences(connection),
+        bookings_calendar=bookings_calendar(connection),
         recent_sync_runs=runs,
     )
 

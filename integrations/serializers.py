@@ -38,10 +38,16 @@ class StrictSerializer(serializers.Serializer):
 class PreferencesInput(StrictSerializer):
     block_tentative = StrictBooleanField(required=False)
     block_all_day = StrictBooleanField(required=False)
+    write_bookings = StrictBooleanField(required=False, help_text="Copy bookings into a calendar of ours (§10).")
+    bookings_calendar = serializers.IntegerField(
+        required=False, min_value=1, help_text="CalDAV: a calendar (id) to write bookings into when none can be made."
+    )
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("Give block_tentative and/or block_all_day.")
+            raise serializers.ValidationError(
+                "Give block_tentative, block_all_day, write_bookings and/or bookings_calendar."
+            )
         return attrs
 
 
@@ -135,6 +141,28 @@ class SyncRunOutput(serializers.Serializer):
 class PreferencesOutput(serializers.Serializer):
     block_tentative = serializers.BooleanField()
     block_all_day = serializers.BooleanField()
+    write_bookings = serializers.BooleanField()
+
+
+class BookingsCalendarOutput(serializers.Serializer):
+    """Where bookings are copied (SPEC §10) and how that goes."""
+
+    name = serializers.CharField(allow_null=True, help_text="The bookings calendar, once made (null before).")
+    external_id = serializers.CharField(allow_null=True)
+    written = serializers.IntegerField(help_text="Bookings whose copy is in place.")
+    pending = serializers.IntegerField(help_text="Copies waiting to be written.")
+    failed = serializers.IntegerField(help_text="Copies whose last write failed (retried with backoff).")
+    last_error = serializers.CharField(allow_null=True)
+
+
+class ConsentRequiredError(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ConsentRequiredOutput(serializers.Serializer):
+    error = ConsentRequiredError()
+    authorization_url = serializers.URLField()
 
 
 class ConnectionStatusOutput(serializers.Serializer):
@@ -150,6 +178,7 @@ class ConnectionStatusOutput(serializers.Serializer):
     calendars = CalendarOutput(many=True)
     channel_expires_at = InstantField(allow_null=True)
     preferences = PreferencesOutput()
+    bookings_calendar = BookingsCalendarOutput(allow_null=True, help_text="Null while write_bookings is off.")
     recent_sync_runs = SyncRunOutput(many=True)
 
 

@@ -16,6 +16,7 @@ from django.conf import settings
 
 from integrations.models import SyncRun
 from integrations.providers.base import ProviderError, TransientError
+from integrations.services import booking_copies as booking_copy_services
 from integrations.services import channels as channel_services
 from integrations.services import incidents as incident_services
 from integrations.services import sync as sync_services
@@ -116,3 +117,21 @@ def calendars_poll_task() -> None:
     slot has come. The sync's first request is the cheap change check: an unchanged calendar costs one."""
     for calendar_id in sync_services.calendars_due_for_poll():
         sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.PERIODIC)
+
+
+@shared_task(bind=True)
+def booking_copy_write_task(self, copy_id: int) -> None:
+    """Write one booking's copy into the merchant's bookings calendar (SPEC §10)."""
+    try:
+        booking_copy_services.booking_copy_write(copy_id=copy_id)
+    except TransientError as exc:
+        raise _retry(self, exc) from exc
+    except ProviderError as exc:
+        # Recorded on the copy (the card and the admin show it); the sweep tries again later.
+        logger.warning("the copy %s could not be written: %s", copy_id, exc)
+
+
+@shared_task
+def booking_copies_retry_task() -> None:
+    """Beat: queue again the copies whose writes failed or were lost."""
+    booking_copy_services.booking_copies_retry_due()

@@ -7,9 +7,14 @@ transaction with ``BEGIN IMMEDIATE``, which serializes writers the same way.
 https://docs.djangoproject.com/en/5.2/ref/models/querysets/#select-for-update
 
 Public bookings (the customer's page and API) follow the merchant's booking rules (SPEC
-§11); a merchant's own bookings may take any free time. Emails and the week view's change
-counter are queued on commit (``transaction.on_commit(robust=True)``): a mail server or a
-broker that is down never fails a booking.
+§11); a merchant's own bookings may take any free time. Before a public booking takes the
+lock, the merchant's connected providers are asked whether the time is busy right now
+(``signals.live_check``, SPEC §11): that call leaves this process, so it runs outside the
+transaction and the lock, and the locked re-check that follows keeps the booking race-free.
+Emails, the week view's change counter and the copies into the merchant's calendars
+(``signals.booking_changed``, SPEC §10) are queued on commit
+(``transaction.on_commit(robust=True)``): a mail server, a broker or a provider that is
+down never fails a booking.
 """
 
 import datetime as dt
@@ -22,7 +27,7 @@ from rest_framework import status
 
 from config.api import ApplicationError
 from merchants.models import Merchant
-from scheduling import changes, selectors
+from scheduling import changes, selectors, signals
 from scheduling.models import BlockedTime, Booking
 from scheduling.tasks import booking_email_send
 
@@ -108,12 +113,32 @@ def _check_bookable(
         raise _conflict("This time is no longer available.", "unavailable")
 
 
+def _live_check(
+    *, merchant: Merchant, start: dt.datetime, end: dt.datetime, now: dt.datetime, exclude_booking_id: int | None = None
+) -> None:
+    """The checks of a public booking that need no lock, then the providers' live answer.
+
+    Whatever the stored state already refuses is refused before asking anyone; a provider
+    that says busy refuses with ``unavailable``, as a stored block would."""
+    _check_bookable(
+        merchant=merchant, start=start, end=end, now=now, public=True, exclude_booking_id=exclude_booking_id
+    )
+    answers = signals.live_check.send(sender=Booking, merchant=merchant, start=start, end=end)
+    if any(busy is True for _receiver, busy in answers):
+        raise _conflict("This time is no longer available.", "unavailable")
+
+
 def _emails_on_commit(booking: Booking, event: str, recipients: tuple[str, ...]) -> None:
     for recipient in recipients:
         transaction.on_commit(partial(booking_email_send.delay, booking.pk, event, recipient), robust=True)
 
 
-@transaction.atomic
+def _booking_changed_on_commit(booking: Booking) -> None:
+    transaction.on_commit(
+        partial(signals.booking_changed.send_robust, sender=Booking, booking_id=booking.pk), robust=True
+    )
+
+
 def booking_create(
     *,
     merchant: Merchant,
@@ -130,6 +155,32 @@ def booking_create(
     ``public``: a customer's booking, under the merchant's booking rules and the per-email
     limit; otherwise the merchant's own, which may take any free time."""
     now = now or timezone.now()
+    if public:
+        _live_check(merchant=merchant, start=start, end=end, now=now)
+    return _booking_create(
+        merchant=merchant,
+        start=start,
+        end=end,
+        customer_name=customer_name,
+        customer_email=customer_email,
+        customer_time_zone=customer_time_zone,
+        public=public,
+        now=now,
+    )
+
+
+@transaction.atomic
+def _booking_create(
+    *,
+    merchant: Merchant,
+    start: dt.datetime,
+    end: dt.datetime,
+    customer_name: str,
+    customer_email: str,
+    customer_time_zone: str,
+    public: bool,
+    now: dt.datetime,
+) -> Booking:
     # The lock serializes bookings per merchant: whoever gets it second re-checks and sees the first.
     merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
     _check_bookable(merchant=merchant, start=start, end=end, now=now, public=public)
@@ -149,6 +200,7 @@ def booking_create(
         customer_time_zone=customer_time_zone,
     )
     _changed_on_commit(merchant.pk)
+    _booking_changed_on_commit(booking)
     _emails_on_commit(booking, "created", ("customer", "merchant") if public else ("customer",))
     return booking
 
@@ -158,14 +210,21 @@ def _locked(booking: Booking) -> tuple[Merchant, Booking]:
     return merchant, Booking.objects.select_for_update().get(pk=booking.pk)
 
 
-@transaction.atomic
 def booking_reschedule(
     *, booking: Booking, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
 ) -> Booking:
-    """The customer moves a booking to another offered slot: the rules of a new public booking.
+    """The customer moves a booking to another offered slot: the rules of a new public booking,
+    live check included.
 
     The booking keeps its UID; its SEQUENCE goes up so calendars replace the old invitation."""
     now = now or timezone.now()
+    if not booking.is_cancelled and booking.start >= now:
+        _live_check(merchant=booking.merchant, start=start, end=end, now=now, exclude_booking_id=booking.pk)
+    return _booking_reschedule(booking=booking, start=start, end=end, now=now)
+
+
+@transaction.atomic
+def _booking_reschedule(*, booking: Booking, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Booking:
     merchant, booking = _locked(booking)
     if booking.is_cancelled:
         raise _conflict("This booking was cancelled; please make a new one.", "cancelled")
@@ -176,6 +235,7 @@ def booking_reschedule(
     booking.sequence += 1
     booking.save(update_fields=["start", "end", "sequence", "updated_at"])
     _changed_on_commit(merchant.pk)
+    _booking_changed_on_commit(booking)
     _emails_on_commit(booking, "moved", ("customer", "merchant"))
     return booking
 
@@ -197,6 +257,7 @@ def booking_cancel(*, booking: Booking, by: str, now: dt.datetime | None = None)
     booking.sequence += 1
     booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "sequence", "updated_at"])
     _changed_on_commit(booking.merchant_id)
+    _booking_changed_on_commit(booking)
     # The customer always gets the cancellation (and its METHOD:CANCEL invitation); the merchant
     # hears of it when the customer cancelled.
     _emails_on_commit(booking, "cancelled", ("customer", "merchant") if by == Booking.By.CUSTOMER else ("customer",))

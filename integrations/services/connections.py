@@ -16,9 +16,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.api import ApplicationError
-from integrations.models import CalDAVObject, CalendarConnection, ExternalCalendar, SyncRun
+from integrations.models import CalDAVObject, CalendarConnection, ExternalCalendar, OAuthState, SyncRun
 from integrations.providers import provider_for
 from integrations.providers.base import (
+    AuthKind,
     GrantedTokens,
     PermissionDenied,
     ProviderError,
@@ -26,6 +27,7 @@ from integrations.providers.base import (
     RemoteCalendar,
     TokenExchangeFailed,
 )
+from integrations.services.booking_copies import bookings_backfill
 from integrations.services.channels import calendar_channels_stop, calendar_watch_enqueue
 from integrations.services.clients import connection_client
 from integrations.services.incidents import connection_incidents_resolve
@@ -53,9 +55,22 @@ class ConnectFailed(Exception):
 # --- connect -------------------------------------------------------------------------------
 
 
-def oauth_connect_start(*, merchant: Merchant, provider: str) -> tuple[str, str]:
-    """Begin an OAuth connect: returns ``(state, authorization_url)``; the flow's secret
-    (PKCE verifier) stays server-side with the state."""
+class ConsentRequired(Exception):
+    """Turning two-way on needs a scope the grant lacks (SPEC §10): send the merchant to
+    ``authorization_url``; ``state`` goes into the callback's cookie as for a connect."""
+
+    def __init__(self, *, provider: str, state: str, authorization_url: str):
+        name = provider_for(provider).name
+        super().__init__(f"{name} must allow adding your bookings to a calendar of their own; please confirm.")
+        self.message = str(self)
+        self.state = state
+        self.authorization_url = authorization_url
+
+
+def oauth_connect_start(*, merchant: Merchant, provider: str, write_bookings: bool = False) -> tuple[str, str]:
+    """Begin an OAuth connect (or, ``write_bookings``, the consent that adds the write scope):
+    returns ``(state, authorization_url)``; the flow's secret (PKCE verifier) stays
+    server-side with the state."""
     description = provider_for(provider)
     missing = description.missing_configuration()
     if missing:
@@ -65,8 +80,13 @@ def oauth_connect_start(*, merchant: Merchant, provider: str) -> tuple[str, str]
             status_code=503,
         )
     state = oauth_state_new()
-    request = description.authorization_request(state=state)
-    oauth_state_issue(merchant=merchant, provider=provider, state=state, secret=request.secret)
+    if write_bookings:
+        request = description.authorization_request(state=state, write_bookings=True)
+        purpose = OAuthState.Purpose.WRITE_BOOKINGS
+    else:
+        request = description.authorization_request(state=state)
+        purpose = OAuthState.Purpose.CONNECT
+    oauth_state_issue(merchant=merchant, provider=provider, state=state, secret=request.secret, purpose=purpose)
     return state, request.url
 
 
@@ -126,6 +146,36 @@ def oauth_connection_complete(
         },
     )
     connection_syncs_start(calendar_ids=selected)
+    return connection
+
+
+def oauth_write_consent_complete(
+    *, merchant: Merchant, provider: str, code: str, secret: str, state: str, callback: Mapping[str, str]
+) -> CalendarConnection:
+    """Finish the consent that turns two-way on (SPEC §10): the same account, now with the
+    write scope; the new tokens replace the old and ``write_bookings`` goes on."""
+    description = provider_for(provider)
+    connection = CalendarConnection.objects.filter(merchant=merchant, provider=provider).first()
+    if connection is None or not connection.is_connected:
+        raise ConnectFailed("not_connected", f"{description.name} is not connected.")
+    authorized = _authorize(provider=provider, code=code, secret=secret, state=state, callback=callback)
+    if authorized.account.id != connection.account_id:
+        raise ConnectFailed("account_mismatch", "That is another account than the one connected; nothing changed.")
+    if not description.grants_booking_writes(authorized.tokens.scopes or frozenset()):
+        raise ConnectFailed("missing_scope", f"Adding bookings was not allowed on {description.name}'s consent screen.")
+    with transaction.atomic():
+        connection = CalendarConnection.objects.select_for_update().get(pk=connection.pk)
+        connection.access_token = authorized.tokens.access_token
+        if authorized.tokens.refresh_token:
+            connection.refresh_token = authorized.tokens.refresh_token
+        connection.token_expires_at = authorized.tokens.expires_at
+        connection.granted_scopes = " ".join(sorted(authorized.tokens.scopes or ()))
+        connection.write_bookings = True
+        if connection.status == CalendarConnection.Status.REAUTH_REQUIRED:
+            connection.status = CalendarConnection.Status.ACTIVE
+        connection.save()
+        transaction.on_commit(lambda: bookings_backfill(connection=connection))
+    logger.info("merchant %s turned on writing bookings to %s", merchant.pk, provider)
     return connection
 
 
@@ -189,8 +239,11 @@ def _connection_store(
     ) or CalendarConnection(merchant=merchant, provider=provider)
     previous = connection.account_id or connection.account_email
     if connection.pk and previous and previous != account.id:
-        # Another account: the old account's calendars (and their blocks) go.
+        # Another account: the old account's calendars (and their blocks) go, and so does
+        # the bookings calendar we made there (it stays in that account, ours no more).
         connection.calendars.all().delete()
+        connection.write_bookings = False
+        connection.bookings_calendar_id = connection.bookings_calendar_name = ""
     connection.status = CalendarConnection.Status.ACTIVE
     connection.account_id = account.id
     connection.account_email = account.email
@@ -200,6 +253,8 @@ def _connection_store(
     connection.last_error = ""
     connection.save()
 
+    # The bookings calendar (SPEC §10) is never one to sync from.
+    calendars = [c for c in calendars if c.id != connection.bookings_calendar_id]
     remote_ids = {c.id for c in calendars}
     connection.calendars.exclude(external_id__in=remote_ids).delete()
     for remote in calendars:
@@ -235,8 +290,76 @@ def _selected_ids(connection: CalendarConnection) -> list[int]:
     return list(connection.calendars.filter(selected=True).values_list("pk", flat=True))
 
 
-@transaction.atomic
 def connection_preferences_update(
+    *,
+    merchant: Merchant,
+    provider: str,
+    block_tentative: bool | None = None,
+    block_all_day: bool | None = None,
+    write_bookings: bool | None = None,
+    bookings_calendar: int | None = None,
+) -> CalendarConnection:
+    """Change the busy rules and two-way (SPEC §10).
+
+    Turning ``write_bookings`` on when the grant lacks the write scope changes nothing and
+    raises :class:`ConsentRequired` (its callback turns it on). ``bookings_calendar``: a
+    credentials provider whose server cannot make calendars writes into one the merchant picks.
+    """
+    if write_bookings:
+        connection = _require_usable(
+            CalendarConnection.objects.filter(merchant=merchant, provider=provider).first(), provider
+        )
+        description = provider_for(provider)
+        if not connection.write_bookings and not description.grants_booking_writes(
+            frozenset(connection.granted_scopes.split())
+        ):
+            state, url = oauth_connect_start(merchant=merchant, provider=provider, write_bookings=True)
+            raise ConsentRequired(provider=provider, state=state, authorization_url=url)
+    if bookings_calendar is not None:
+        _bookings_calendar_choose(merchant=merchant, provider=provider, calendar_pk=bookings_calendar)
+    connection = _busy_rules_update(
+        merchant=merchant, provider=provider, block_tentative=block_tentative, block_all_day=block_all_day
+    )
+    if write_bookings is not None and connection.write_bookings != write_bookings:
+        _require_usable(connection, provider)
+        with transaction.atomic():
+            CalendarConnection.objects.filter(pk=connection.pk).update(
+                write_bookings=write_bookings, updated_at=timezone.now()
+            )
+            connection.write_bookings = write_bookings
+            if write_bookings:
+                transaction.on_commit(lambda: bookings_backfill(connection=connection))
+        logger.info(
+            "merchant %s turned %s writing bookings to %s", merchant.pk, "on" if write_bookings else "off", provider
+        )
+    return connection
+
+
+@transaction.atomic
+def _bookings_calendar_choose(*, merchant: Merchant, provider: str, calendar_pk: int) -> None:
+    """The merchant's pick for the bookings calendar (CalDAV without ``MKCALENDAR``): it stops
+    being a calendar we sync from (its blocks go), and failed copies are tried again there."""
+    connection = _require_usable(
+        CalendarConnection.objects.select_for_update().filter(merchant=merchant, provider=provider).first(), provider
+    )
+    if provider_for(provider).auth != AuthKind.CREDENTIALS:
+        raise ApplicationError(
+            "This provider's bookings calendar is made by us; it cannot be chosen.", code="invalid", status_code=400
+        )
+    calendar = connection.calendars.filter(pk=calendar_pk).first()
+    if calendar is None:
+        raise ApplicationError(f"Unknown calendar id {calendar_pk}.", code="not_found", status_code=404)
+    BlockedTime.objects.filter(calendar=calendar).delete()
+    connection.bookings_calendar_id = calendar.external_id
+    connection.bookings_calendar_name = calendar.summary
+    connection.save(update_fields=["bookings_calendar_id", "bookings_calendar_name", "updated_at"])
+    calendar.delete()
+    transaction.on_commit(lambda: merchant_changed(merchant.pk))
+    transaction.on_commit(lambda: bookings_backfill(connection=connection))
+
+
+@transaction.atomic
+def _busy_rules_update(
     *, merchant: Merchant, provider: str, block_tentative: bool | None = None, block_all_day: bool | None = None
 ) -> CalendarConnection:
     """Change the busy rules (SPEC §12: without asking the provider where it need not be).

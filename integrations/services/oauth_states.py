@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -40,19 +41,27 @@ def oauth_state_new() -> str:
     return secrets.token_urlsafe(32)
 
 
-def oauth_state_issue(*, merchant: Merchant, provider: str, state: str, secret: str) -> None:
-    """Record ``state`` (from :func:`oauth_state_new`) for ``merchant`` with the flow's secret;
-    old records are swept on the way."""
+@dataclass(frozen=True)
+class SpentState:
+    secret: str  # the flow's secret (PKCE verifier, msal flow)
+    purpose: str  # OAuthState.Purpose: a connect, or the consent that turns two-way on
+
+
+def oauth_state_issue(
+    *, merchant: Merchant, provider: str, state: str, secret: str, purpose: str = OAuthState.Purpose.CONNECT
+) -> None:
+    """Record ``state`` (from :func:`oauth_state_new`) for ``merchant`` with the flow's secret
+    and what it is for; old records are swept on the way."""
     now = timezone.now()
     OAuthState.objects.filter(created_at__lt=now - _KEEP_SPENT).delete()
     OAuthState.objects.create(
-        merchant=merchant, provider=provider, state_hash=_hash(state), secret=secret, created_at=now
+        merchant=merchant, provider=provider, purpose=purpose, state_hash=_hash(state), secret=secret, created_at=now
     )
 
 
-def oauth_state_spend(*, merchant: Merchant, provider: str, state: str | None, cookie_state: str | None) -> str:
-    """Accept ``state`` once and return the flow's secret, or raise :class:`InvalidState`
-    saying why (for the log). The secret is wiped from the row as it is spent."""
+def oauth_state_spend(*, merchant: Merchant, provider: str, state: str | None, cookie_state: str | None) -> SpentState:
+    """Accept ``state`` once and return the flow's secret and purpose, or raise
+    :class:`InvalidState` saying why (for the log). The secret is wiped from the row as it is spent."""
     if not state:
         raise InvalidState("the callback carries no state")
     if not cookie_state:
@@ -70,11 +79,11 @@ def oauth_state_spend(*, merchant: Merchant, provider: str, state: str | None, c
     ).update(used_at=now)
     if spent == 1:
         try:
-            secret = OAuthState.objects.values_list("secret", flat=True).get(state_hash=_hash(state))
+            secret, purpose = OAuthState.objects.values_list("secret", "purpose").get(state_hash=_hash(state))
         except Exception as exc:  # the field's decryption failed: nothing the merchant did
             raise StateSecretUnreadable("the stored flow secret cannot be decrypted") from exc
         OAuthState.objects.filter(state_hash=_hash(state)).update(secret="")
-        return secret
+        return SpentState(secret=secret, purpose=purpose)
     record = OAuthState.objects.filter(state_hash=_hash(state), provider=provider).first()
     if record is None:
         raise InvalidState("unknown state")

@@ -25,6 +25,7 @@ STATUS_KEYS = {
     "calendars",
     "channel_expires_at",
     "preferences",
+    "bookings_calendar",
     "recent_sync_runs",
 }
 
@@ -37,7 +38,8 @@ def test_not_connected(api):
     assert body["connected"] is False and body["status"] == "not_connected"
     assert body["provider"] == "google" and body["next_sync_at"] is None
     assert body["calendars"] == [] and body["account_email"] is None
-    assert body["preferences"] == {"block_tentative": False, "block_all_day": True}
+    assert body["preferences"] == {"block_tentative": False, "block_all_day": True, "write_bookings": False}
+    assert body["bookings_calendar"] is None
 
 
 def test_status_needs_authentication(anon, db):
@@ -99,7 +101,7 @@ def test_preferences_patch_saves_and_resyncs(google_connected, api, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         response = api.patch(STATUS_URL, {"preferences": {"block_tentative": True}}, format="json")
     assert response.status_code == 200
-    assert response.json()["preferences"] == {"block_tentative": True, "block_all_day": True}
+    assert response.json()["preferences"] == {"block_tentative": True, "block_all_day": True, "write_bookings": False}
     connection = CalendarConnection.objects.get(pk=google_connected.connection.pk)
     assert connection.block_tentative is True
     # The rules changed: every selected calendar is listed again in full.
