@@ -17,8 +17,9 @@ from django.contrib import admin, messages
 from django.template.defaultfilters import truncatechars
 
 from config.api import ApplicationError
-from integrations.models import CalendarConnection, ExternalCalendar, SyncRun, WatchChannel
+from integrations.models import BookingCopy, CalendarConnection, ExternalCalendar, SyncRun, WatchChannel
 from integrations.providers.base import ProviderError
+from integrations.services.booking_copies import booking_copies_queue
 from integrations.services.connections import connection_disconnect, connection_sync_request
 from integrations.services.sync import calendar_sync_enqueue
 
@@ -72,6 +73,9 @@ class CalendarConnectionAdmin(ReadOnlyAdmin):
         "token_expires_at",
         "block_tentative",
         "block_all_day",
+        "write_bookings",
+        "bookings_calendar_name",
+        "bookings_calendar_id",
         "connected_at",
         "last_synced_at",
         "last_error",
@@ -223,3 +227,42 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*(f"calendar__connection__{f}" for f in CONNECTION_TOKEN_FIELDS))
+
+
+@admin.register(BookingCopy)
+class BookingCopyAdmin(ReadOnlyAdmin):
+    """Copies of bookings in merchants' calendars (SPEC §10): what failed, how often, why."""
+
+    list_display = ("booking", "connection", "state", "attempts", "last_attempt", "short_error")
+    list_filter = ("state", "connection__provider")
+    search_fields = ("booking__customer_name", "connection__merchant__name", "last_error")
+    list_select_related = ("booking", "connection__merchant")
+    readonly_fields = (
+        "booking",
+        "connection",
+        "calendar_id",
+        "state",
+        "written_sequence",
+        "attempts",
+        "last_error",
+        "last_attempt_at",
+        "created_at",
+        "updated_at",
+    )
+    actions = ("write_again",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*(f"connection__{f}" for f in CONNECTION_TOKEN_FIELDS))
+
+    @admin.display(description="last error")
+    def short_error(self, obj):
+        return truncatechars(obj.last_error, 80)
+
+    @admin.display(description="last attempt", ordering="last_attempt_at")
+    def last_attempt(self, obj):
+        return in_both_zones(obj.last_attempt_at, obj.connection.merchant.zone)
+
+    @admin.action(description="Write again now")
+    def write_again(self, request, queryset):
+        queued = sum(booking_copies_queue(booking_id=copy.booking_id, connection=copy.connection) for copy in queryset)
+        self.message_user(request, f"Queued {queued} write(s).", messages.SUCCESS)

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -93,7 +93,7 @@ def _read_state_cookie(request: Request, merchant: Merchant, provider: str) -> s
     return state if isinstance(state, str) else None
 
 
-def _with_state_cookie(response: Response, merchant: Merchant, provider: str, state: str) -> Response:
+def with_state_cookie(response: HttpResponse, merchant: Merchant, provider: str, state: str) -> HttpResponse:
     """The signed state for the callback, in an HttpOnly cookie sent only to the callback path."""
     response.set_cookie(
         state_cookie_name(provider),
@@ -154,7 +154,7 @@ class CalendarConnectionView(APIView):
             response = Response(serializers.AuthorizationUrlOutput({"authorization_url": url}).data)
         else:
             response = Response(status=status.HTTP_307_TEMPORARY_REDIRECT, headers={"Location": url})
-        return _with_state_cookie(response, merchant, provider, state)
+        return with_state_cookie(response, merchant, provider, state)
 
     @extend_schema(
         summary="Connection status", parameters=[PROVIDER_PARAMETER], responses=serializers.ConnectionStatusOutput
@@ -196,7 +196,7 @@ class CalendarConnectionView(APIView):
                 "error": {"code": "consent_required", "message": exc.message},
                 "authorization_url": exc.authorization_url,
             }
-            return _with_state_cookie(Response(body, status=status.HTTP_409_CONFLICT), merchant, provider, exc.state)
+            return with_state_cookie(Response(body, status=status.HTTP_409_CONFLICT), merchant, provider, exc.state)
         return _status_response(merchant, provider)
 
     @extend_schema(

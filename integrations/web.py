@@ -16,16 +16,17 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from config.api import ApplicationError
 from integrations import selectors
-from integrations.api import CREDENTIALS_CONNECT, PASSWORD_REPLACE, ManualSyncThrottle
+from integrations.api import CREDENTIALS_CONNECT, PASSWORD_REPLACE, ManualSyncThrottle, with_state_cookie
 from integrations.models import KeptBlockGroup
 from integrations.providers import PROVIDERS, provider_for
 from integrations.services.connections import (
+    ConsentRequired,
     calendars_selection_update,
     connection_disconnect,
     connection_preferences_update,
@@ -227,6 +228,34 @@ def preferences_update(request, merchant, provider):
         messages.error(request, exc.message)
     else:
         messages.success(request, "Preferences saved. Your calendars are re-synced with the new rules.")
+    return redirect(PAGE)
+
+
+@require_POST
+@merchant_required
+def bookings_update(request, merchant, provider):
+    """The two-way switch (SPEC §10); turning it on may first need the provider's consent."""
+    provider = _provider(provider)
+    chosen = request.POST.get("bookings_calendar", "")
+    turn_on = request.POST.get("write_bookings") == "on"
+    try:
+        connection_preferences_update(
+            merchant=merchant,
+            provider=provider,
+            write_bookings=turn_on,
+            bookings_calendar=int(chosen) if chosen.isdigit() else None,
+        )
+    except ConsentRequired as exc:
+        return with_state_cookie(HttpResponseRedirect(exc.authorization_url), merchant, provider, exc.state)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if turn_on:
+            messages.success(request, "Your bookings are now added to your calendar, upcoming ones included.")
+        else:
+            messages.success(
+                request, "Bookings are no longer added. The bookings calendar stays yours to keep or delete."
+            )
     return redirect(PAGE)
 
 
