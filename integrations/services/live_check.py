@@ -45,7 +45,12 @@ class _Ask:
 
 def _asks(merchant_id: int) -> list[_Ask]:
     calendars = (
-        ExternalCalendar.objects.filter(connection__merchant_id=merchant_id, connection__status__in=LIVE, selected=True)
+        ExternalCalendar.objects.filter(
+            connection__merchant_id=merchant_id,
+            connection__status__in=LIVE,
+            connection__access_token__isnull=False,  # an OAuth token or a CalDAV password to ask with
+            selected=True,
+        )
         .select_related("connection")
         .order_by("connection_id")
     )
