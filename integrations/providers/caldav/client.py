@@ -16,6 +16,8 @@ Each object is a group (``EventPage.replaced_groups``): its occurrences' ids are
 stored blocks, so moved and removed occurrences go. A removed object is its group with no
 events. The cursor is JSON ``{"token", "ctag"}``, opaque to everyone else.
 :meth:`list_events_stored` re-expands the stored objects for the horizon roll: no request.
+Two-way writes and the live check (SPEC §10, §11) are in ``bookings.py``; ``busy_between``
+touches no database, so the live check may run it in a thread of its own.
 """
 
 from __future__ import annotations
