@@ -17,7 +17,9 @@ What Radicale cannot do, injected here:
   principal gets a ``schedule-inbox-URL`` whose ``schedule-default-calendar-URL`` is this path.
 
 ``requests`` records every request that reached the proxy (faulted ones too), so a test
-can prove "one request when nothing changed".
+can prove "one request when nothing changed"; :meth:`FaultProxy.writes` is the part of it
+that could change the server (methods and paths), so a test can prove "nothing written
+anywhere else". Every method is passed through, MKCALENDAR, PUT and DELETE included.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from xml.etree import ElementTree as ET
 DAV = "{DAV:}"
 CALDAV = "{urn:ietf:params:xml:ns:caldav}"
 TRUNCATED_PREFIX = "urn:x-proxy:truncated:"
+WRITE_METHODS = frozenset({"PUT", "DELETE", "MKCALENDAR", "MKCOL", "PROPPATCH", "MOVE", "COPY", "POST"})
 _HOME_HREF = re.compile(r"(<(?:\w+:)?calendar-home-set[^>]*>\s*<(?:\w+:)?href>)(/[^<]*)")
 
 
@@ -124,6 +127,11 @@ class FaultProxy:
 
     def truncate_sync(self, page_size: int | None) -> None:
         self._truncate = page_size
+
+    def writes(self) -> list[tuple[str, str]]:
+        """(method, path) of every request so far that could change the server, in order."""
+        with self._lock:
+            return [(r.method, r.path) for r in self.requests if r.method in WRITE_METHODS]
 
     def count(self, predicate=None) -> int:
         with self._lock:
@@ -278,4 +286,4 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     do_GET = do_PUT = do_DELETE = do_POST = do_OPTIONS = do_HEAD = _handle
-    do_PROPFIND = do_REPORT = do_MKCALENDAR = do_PROPPATCH = _handle
+    do_PROPFIND = do_REPORT = do_MKCALENDAR = do_PROPPATCH = do_MKCOL = do_MOVE = do_COPY = _handle

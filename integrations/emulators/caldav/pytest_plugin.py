@@ -37,6 +37,14 @@ class CalDAVUser:
     def delete(self, name: str, calendar_url: str | None = None) -> None:
         self.server.event_delete(self.name, self._direct(calendar_url or self.calendar_url) + f"{name}.ics")
 
+    def calendars(self) -> set[str]:
+        """Every calendar collection of the user at Radicale, as proxy URLs (the product's ids)."""
+        return {url.replace(self.server.url, self.proxy.url) for url in self.server.calendars(self.name)}
+
+    def objects(self, calendar_url: str | None = None) -> dict[str, str]:
+        """Every object of a calendar read straight from Radicale: path -> iCalendar text."""
+        return self.server.objects(self.name, self._direct(calendar_url or self.calendar_url))
+
     def calendar_create(self, slug: str, display_name: str, components=("VEVENT",)) -> str:
         url = self.server.calendar_create(self.name, slug, display_name, components)
         return url.replace(self.server.url, self.proxy.url)

@@ -14,8 +14,17 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from xml.etree import ElementTree
 
 import requests
+
+DAV = "{DAV:}"
+CALDAV = "{urn:ietf:params:xml:ns:caldav}"
+_CALENDAR_DATA_QUERY = (
+    '<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+    '<D:prop><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>'
+)
+_RESOURCETYPE = '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/></D:prop></D:propfind>'
 
 CONFIG = """\
 [server]
@@ -137,3 +146,29 @@ class RadicaleServer:
 
     def event_delete(self, user: str, url: str) -> None:
         self.session(user).delete(url, timeout=10).raise_for_status()
+
+    # --- inspection (what the server holds, read directly, never through the product) ----
+
+    def calendars(self, user: str) -> list[str]:
+        """The URLs of every calendar collection in ``/{user}/`` (task lists too)."""
+        response = self.session(user).request(
+            "PROPFIND", f"{self.url}{user}/", data=_RESOURCETYPE, headers={"Depth": "1"}, timeout=10
+        )
+        response.raise_for_status()
+        urls = []
+        for item in ElementTree.fromstring(response.content).iter(f"{DAV}response"):
+            kind = item.find(f"{DAV}propstat/{DAV}prop/{DAV}resourcetype")
+            if kind is not None and kind.find(f"{CALDAV}calendar") is not None:
+                urls.append(self.url.rstrip("/") + (item.findtext(f"{DAV}href") or ""))
+        return urls
+
+    def objects(self, user: str, calendar_url: str) -> dict[str, str]:
+        """Every calendar object in a collection: its path -> its iCalendar text."""
+        response = self.session(user).request(
+            "REPORT", calendar_url, data=_CALENDAR_DATA_QUERY, headers={"Depth": "1"}, timeout=10
+        )
+        response.raise_for_status()
+        return {
+            item.findtext(f"{DAV}href") or "": item.findtext(f"{DAV}propstat/{DAV}prop/{CALDAV}calendar-data") or ""
+            for item in ElementTree.fromstring(response.content).iter(f"{DAV}response")
+        }

@@ -16,31 +16,40 @@ Each object is a group (``EventPage.replaced_groups``): its occurrences' ids are
 stored blocks, so moved and removed occurrences go. A removed object is its group with no
 events. The cursor is JSON ``{"token", "ctag"}``, opaque to everyone else.
 :meth:`list_events_stored` re-expands the stored objects for the horizon roll: no request.
+Two-way writes and the live check (SPEC §10, §11) are in ``bookings.py``; ``busy_between``
+touches no database, so the live check may run it in a thread of its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from integrations.models import CalDAVObject, CalendarConnection, ExternalCalendar
 from integrations.providers.base import (
+    BookingEvent,
     ChannelInfo,
     CursorExpired,
     EventPage,
     InvalidRequest,
     NotFound,
     RemoteCalendar,
+    RemoteEvent,
     TransientError,
 )
-from integrations.providers.caldav import xml
+from integrations.providers.caldav import bookings, xml
 from integrations.providers.caldav.discovery import calendars_list, same_url
-from integrations.providers.caldav.events import UnreadableCalendar, occurrences, own_addresses, timing_only
+from integrations.providers.caldav.events import (
+    UnreadableCalendar,
+    group_of,
+    occurrences,
+    own_addresses,
+    timing_only,
+)
 from integrations.providers.caldav.session import DAVSession, error_for
 
 logger = logging.getLogger(__name__)
@@ -49,7 +58,6 @@ MULTIGET_BATCH = 50
 MAX_SYNC_PAGES = 100  # 507-truncated replies followed per sync (the caldav library's limit too)
 STORED_PAGE = 100  # objects per page when re-expanding stored objects
 TOKEN_PRECONDITION = f"{xml.D}valid-sync-token"
-GROUP_MAX = 400  # external_key is 512 characters; longer paths are hashed
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +82,6 @@ class Cursor:
         if token and self.token:
             return token == self.token
         return bool(ctag) and ctag == self.ctag
-
-
-def group_of(path: str) -> str:
-    path = unquote(path)
-    return path if len(path) <= GROUP_MAX else "sha256:" + hashlib.sha256(path.encode()).hexdigest()
 
 
 @dataclass(slots=True)
@@ -117,12 +120,12 @@ class CalDAVCalendarClient:
             return
         full = state is None or not state.token
         changes = self._changes(calendar_id, "" if full else state.token)
-        calendar = self._calendar(calendar_id)
+        calendar = self._stored_calendar(calendar_id)
         window = (window_start, window_end)
         hrefs = list(changes.changed)
         for i in range(0, len(hrefs), MULTIGET_BATCH):
             yield self._fetch_page(calendar, calendar_id, hrefs[i : i + MULTIGET_BATCH], window)
-        if full:
+        if full and calendar is not None:
             listed = {group_of(h) for h in hrefs}
             gone = [
                 o.href
@@ -130,7 +133,7 @@ class CalDAVCalendarClient:
                 if group_of(o.href) not in listed
             ]
             changes.removed = gone  # the engine's sweep removes their blocks; the cache goes here
-        if changes.removed:
+        if changes.removed and calendar is not None:
             CalDAVObject.objects.filter(calendar=calendar, href__in=changes.removed).delete()
         yield EventPage(
             replaced_groups=sorted({group_of(h) for h in changes.removed}),
@@ -178,10 +181,30 @@ class CalDAVCalendarClient:
         """Nothing to revoke at the server: the merchant revokes the (app-specific) password there."""
         return None
 
+    # --- two-way (SPEC §10) and the live check (§11): see bookings.py ----------------------
+
+    def bookings_calendar_create(self, name: str, *, time_zone: str) -> RemoteCalendar:
+        slug = bookings.bookings_slug(self.connection.server_url, self.connection.merchant_id)
+        return bookings.calendar_create(self.session, self.connection.server_url, slug, name, time_zone=time_zone)
+
+    def booking_event_put(self, calendar_id: str, event: BookingEvent) -> None:
+        bookings.event_put(self.session, calendar_id, event)
+
+    def booking_event_delete(self, calendar_id: str, booking_uid: str) -> None:
+        bookings.event_delete(self.session, calendar_id, booking_uid)
+
+    def busy_between(self, calendar_ids: list[str], *, start: dt.datetime, end: dt.datetime) -> list[RemoteEvent]:
+        return bookings.busy_between(self.session, calendar_ids, start=start, end=end, own=self.own, zone=self.zone)
+
     # --- requests -------------------------------------------------------------------------
 
+    def _stored_calendar(self, calendar_id: str) -> ExternalCalendar | None:
+        """The stored calendar whose objects we keep; None for one the sync does not hold (the
+        bookings calendar, listed only to check it): it is listed without keeping anything."""
+        return ExternalCalendar.objects.filter(connection_id=self.connection.pk, external_id=calendar_id).first()
+
     def _calendar(self, calendar_id: str) -> ExternalCalendar:
-        calendar = ExternalCalendar.objects.filter(connection_id=self.connection.pk, external_id=calendar_id).first()
+        calendar = self._stored_calendar(calendar_id)
         if calendar is None:
             raise NotFound("this calendar is not stored for the connection")
         return calendar
@@ -231,7 +254,7 @@ class CalDAVCalendarClient:
                 raise TransientError("a truncated sync-collection reply carried no token to continue from")
         raise TransientError("the sync-collection reply stayed truncated after too many pages")
 
-    def _fetch_page(self, calendar: ExternalCalendar, calendar_id: str, hrefs: list[str], window) -> EventPage:
+    def _fetch_page(self, calendar: ExternalCalendar | None, calendar_id: str, hrefs: list[str], window) -> EventPage:
         answer = self.session.call(
             "REPORT", calendar_id, body=xml.calendar_multiget(hrefs), depth="1", what="calendar-multiget"
         )
@@ -252,20 +275,21 @@ class CalDAVCalendarClient:
                     stored, group=group, own=self.own, zone=self.zone, window_start=window[0], window_end=window[1]
                 )
             except UnreadableCalendar:
-                logger.warning("CalDAV object %s of calendar %s is unreadable; left as it was", path, calendar.pk)
+                logger.warning("CalDAV object %s of calendar %s is unreadable; left as it was", path, calendar_id)
                 unreadable.add(group)
                 continue
             fetched[path] = CalDAVObject(
                 calendar=calendar, href=path, etag=response.text(f"{xml.D}getetag")[:255], data=stored
-            )
+            )  # kept only for a stored calendar (below)
             page.events += events
             page.replaced_groups.append(group)
         answered = {group_of(p) for p in fetched} | set(page.replaced_groups) | unreadable
         page.replaced_groups += sorted({group_of(h) for h in hrefs} - answered)  # not returned: gone as well
-        replaced = set(page.replaced_groups)
-        stale = [h for h in hrefs if group_of(h) in replaced] + list(fetched)
-        CalDAVObject.objects.filter(calendar=calendar, href__in=stale).delete()
-        CalDAVObject.objects.bulk_create(fetched.values())
+        if calendar is not None:
+            replaced = set(page.replaced_groups)
+            stale = [h for h in hrefs if group_of(h) in replaced] + list(fetched)
+            CalDAVObject.objects.filter(calendar=calendar, href__in=stale).delete()
+            CalDAVObject.objects.bulk_create(fetched.values())
         return page
 
     @staticmethod

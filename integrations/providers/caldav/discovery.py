@@ -166,3 +166,20 @@ def calendars_list(session: DAVSession, home_url: str, *, default_url: str | Non
         primary = default_url is not None and same_url(url, default_url)
         calendars.append(RemoteCalendar(id=url, summary=name[:255], primary=primary))
     return calendars
+
+
+def calendar_at(session: DAVSession, url: str) -> RemoteCalendar | None:
+    """The events calendar at ``url`` itself (``PROPFIND Depth: 0``), or None when there is none."""
+    try:
+        answer = session.call("PROPFIND", url, body=xml.CALENDAR_LIST, depth="0", what="calendar properties")
+        responses, _ = xml.multistatus(answer.body)
+    except (ProviderError, xml.UnreadableXML):
+        return None
+    for response in responses:
+        kind = response.props.get(f"{xml.D}resourcetype")
+        if kind is None or kind.find(f"{xml.C}calendar") is None or not _holds_events(response):
+            continue
+        if same_url(urljoin(answer.url, response.href), url):
+            name = response.text(f"{xml.D}displayname") or unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+            return RemoteCalendar(id=url, summary=name[:255])
+    return None

@@ -7,30 +7,40 @@ stop at the window's end. Floating times are read in the merchant's zone.
 
 What we keep of an object (:func:`timing_only`) is what decides timing and busyness and
 nothing else: UID, DTSTART/DTEND/DURATION, RRULE/RDATE/EXDATE/RECURRENCE-ID, STATUS,
-TRANSP, Microsoft's busy status, and only the merchant's *own* ATTENDEE/ORGANIZER line
-with its PARTSTAT, plus the VTIMEZONEs. No SUMMARY, DESCRIPTION, LOCATION or other
-attendees. Both the live sync and the horizon roll expand this stripped form, so they
-cannot disagree.
+TRANSP, Microsoft's busy status, the product's own marker (``X-MERCHANT-CALENDAR-BOOKING``,
+so a booking's copy stays ``ours`` through the horizon roll), and only the merchant's *own*
+ATTENDEE/ORGANIZER line with its PARTSTAT, plus the VTIMEZONEs. No SUMMARY, DESCRIPTION,
+LOCATION or other attendees. Both the live sync and the horizon roll expand this stripped
+form, so they cannot disagree.
 https://icalendar.readthedocs.io/  https://github.com/niccokunzmann/python-recurring-ical-events
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
 
-from integrations.providers.base import GROUP_SEPARATOR, EventStatus, RemoteEvent, Response
+from integrations.providers.base import (
+    BOOKING_ICAL_PROPERTY,
+    BOOKING_UID_DOMAIN,
+    GROUP_SEPARATOR,
+    EventStatus,
+    RemoteEvent,
+    Response,
+)
 
 logger = logging.getLogger(__name__)
 
 KEPT = (
     "UID", "DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID", "STATUS",
-    "TRANSP", "SEQUENCE", "X-MICROSOFT-CDO-BUSYSTATUS", "X-MICROSOFT-CDO-INTENDEDSTATUS",
+    "TRANSP", "SEQUENCE", "X-MICROSOFT-CDO-BUSYSTATUS", "X-MICROSOFT-CDO-INTENDEDSTATUS", BOOKING_ICAL_PROPERTY,
 )  # fmt: skip
 PARTSTAT = {
     "ACCEPTED": Response.ACCEPTED,
@@ -40,11 +50,18 @@ PARTSTAT = {
     "NEEDS-ACTION": Response.NEEDS_ACTION,
 }
 MS_FREE = frozenset({"FREE", "WORKINGELSEWHERE"})
+GROUP_MAX = 400  # external_key is 512 characters; longer paths are hashed
 MARGIN = dt.timedelta(days=2)  # floating and all-day times are compared before placing them in the zone
 
 
 class UnreadableCalendar(ValueError):
     pass
+
+
+def group_of(path: str) -> str:
+    """An object's group (``EventPage.replaced_groups``): its href path, hashed when too long."""
+    path = unquote(path)
+    return path if len(path) <= GROUP_MAX else "sha256:" + hashlib.sha256(path.encode()).hexdigest()
 
 
 def address_normalize(value: object) -> str:
@@ -129,6 +146,14 @@ def _own_response(component, own: frozenset[str]) -> Response | None:
     return None
 
 
+def is_ours(component) -> bool:
+    """A booking's copy the product wrote (SPEC §10): its marker property, or a UID derived
+    from a booking (``booking_event_uid``), in whichever calendar the merchant moved it to."""
+    if component.get(BOOKING_ICAL_PROPERTY) is not None:
+        return True
+    return str(component.get("UID", "")).strip().lower().endswith("@" + BOOKING_UID_DOMAIN)
+
+
 def _text(component, name: str) -> str:
     value = component.get(name)
     return str(value).strip().upper() if value is not None else ""
@@ -163,6 +188,7 @@ def occurrence_event(
         status=status,
         transparent=transparent,
         own_response=_own_response(component, own),
+        ours=is_ours(component),
     )
     if not isinstance(start, dt.datetime):  # VALUE=DATE: all-day, placed in the merchant's zone
         end_date = end if not isinstance(end, dt.datetime) else end.date()

@@ -46,6 +46,8 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "merchant-calendar-sync/1 (CalDAV)"
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~?"  # already-encoded hrefs stay as they are
+XML = "application/xml; charset=utf-8"
+ICALENDAR = "text/calendar; charset=utf-8"
 
 
 class AddressNotAllowed(ProviderError):
@@ -199,6 +201,7 @@ class CalDAVHttp:
         *,
         body: bytes | None = None,
         depth: str | None = None,
+        content_type: str = XML,
         trusted_hosts: frozenset[str] | set[str] = frozenset(),
     ) -> Answer:
         """One exchange; credentials go only to ``trusted_hosts`` (default: the URL's own host)."""
@@ -211,7 +214,7 @@ class CalDAVHttp:
             if host.lower() in trusted:
                 headers["Authorization"] = self._authorization
             if body is not None:
-                headers["Content-Type"] = "application/xml; charset=utf-8"
+                headers["Content-Type"] = content_type
             if depth is not None:
                 headers["Depth"] = depth
             answer = self._exchange(scheme, host, port, method, path, body, headers, timeout, deadline, url)

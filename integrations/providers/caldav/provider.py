@@ -36,6 +36,11 @@ class CalDAVProvider:
         return dt.timedelta(minutes=settings.CALDAV_POLL_MINUTES)
 
     @classmethod
+    def grants_booking_writes(cls, granted: frozenset[str]) -> bool:
+        """The password that reads the account also writes it (SPEC §10): no consent to ask."""
+        return True
+
+    @classmethod
     def client(cls, connection: CalendarConnection, *, on_tokens: TokensSaved | None = None) -> CalDAVCalendarClient:
         from integrations.providers.caldav.client import CalDAVCalendarClient
 

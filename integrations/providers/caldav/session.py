@@ -28,7 +28,7 @@ from integrations.providers.base import (
     TransientError,
     retry_after_seconds,
 )
-from integrations.providers.caldav.http import Answer, CalDAVHttp
+from integrations.providers.caldav.http import XML, Answer, CalDAVHttp
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +70,17 @@ class DAVSession:
         depth: str | None = None,
         accept: tuple[int, ...] = (207,),
         what: str = "",
+        content_type: str = XML,
+        attempts: int | None = None,
     ) -> Answer:
-        attempts = max(1, int(settings.CALDAV_MAX_ATTEMPTS))
+        """``attempts``: at most this many tries (default ``CALDAV_MAX_ATTEMPTS``); the live
+        check passes 1, because its caller decides from the stored blocks rather than wait."""
+        attempts = max(1, attempts or int(settings.CALDAV_MAX_ATTEMPTS))
         what = what or method
         for attempt in range(attempts):
-            answer = self.http.request(method, url, body=body, depth=depth, trusted_hosts=self.hosts)
+            answer = self.http.request(
+                method, url, body=body, depth=depth, content_type=content_type, trusted_hosts=self.hosts
+            )
             if answer.status in accept:
                 return answer
             error = error_for(answer, what)

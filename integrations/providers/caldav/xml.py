@@ -6,6 +6,7 @@ namespace, never by prefix (servers pick their own). RFC 4918 §14, RFC 4791, RF
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -113,3 +114,30 @@ def error_names(body: bytes) -> set[str]:
     except UnreadableXML:
         return set()
     return {child.tag for child in root} if root.tag == f"{D}error" else set()
+
+
+def mkcalendar(name: str, *, timezone: str | None = None) -> bytes:
+    """RFC 4791 §5.3.1: a calendar for events only, named ``name``, with its zone when known."""
+    zone = f"<C:calendar-timezone>{escape(timezone)}</C:calendar-timezone>" if timezone else ""
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><C:mkcalendar {_NS}><D:set><D:prop>'
+        f"<D:displayname>{escape(name)}</D:displayname>"
+        '<C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set>'
+        f"{zone}</D:prop></D:set></C:mkcalendar>"
+    ).encode()
+
+
+def _utc(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar_query(start: dt.datetime, end: dt.datetime) -> bytes:
+    """RFC 4791 §7.8 with a §9.9 time range: every object with an instance overlapping it,
+    whole (master and overrides), not expanded by the server (caldav-protocol.md §4.3)."""
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><C:calendar-query {_NS}>'
+        "<D:prop><D:getetag/><C:calendar-data/></D:prop>"
+        '<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
+        f'<C:time-range start="{_utc(start)}" end="{_utc(end)}"/>'
+        "</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"
+    ).encode()

@@ -16,9 +16,12 @@ import pytest
 from django.conf import settings as django_settings
 
 from config.api import ApplicationError
-from integrations.models import SyncRun
-from integrations.providers.caldav.http import AddressNotAllowed, address_is_public
+from integrations.models import CalendarConnection, SyncRun
+from integrations.providers.caldav.http import AddressNotAllowed, InvalidURL, address_is_public
 from integrations.services.caldav import caldav_connection_create
+from integrations.services.clients import connection_client
+from tests.integrations.contract.base import slot
+from tests.integrations.contract.two_way import booking
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +188,37 @@ class _Redirect(BaseHTTPRequestHandler):
         self.end_headers()
 
     do_GET = do_PROPFIND = _redirect
+
+
+def test_writes_and_the_live_check_are_checked_like_every_request(caldav_connect, settings, listener):
+    """Two-way (SPEC §10, §11) goes through the same HTTP layer: nothing reaches a private address."""
+    connected = caldav_connect()
+    calendar = connection_client(connected.connection).bookings_calendar_create("B", time_zone="UTC")
+    copy = booking(*slot(2))
+    connected.user.proxy.reset()
+    settings.CALDAV_ALLOW_PRIVATE_ADDRESSES = False
+    client = connection_client(connected.connection)
+    calls = [
+        lambda: client.bookings_calendar_create("B", time_zone="UTC"),
+        lambda: client.booking_event_put(calendar.id, copy),
+        lambda: client.booking_event_delete(calendar.id, copy.booking_uid),
+        lambda: client.busy_between([calendar.id], start=copy.start, end=copy.end),
+    ]
+    for call in calls:
+        with pytest.raises((InvalidURL, AddressNotAllowed)):  # http:// itself is refused first
+            call()
+    assert connected.user.proxy.count() == 0
+
+    loopback = f"https://127.0.0.1:{listener.port}/{connected.user.name}/"
+    CalendarConnection.objects.filter(pk=connected.connection.pk).update(server_url=loopback)
+    client = connection_client(CalendarConnection.objects.get(pk=connected.connection.pk))
+    calls = [
+        lambda: client.bookings_calendar_create("B", time_zone="UTC"),
+        lambda: client.booking_event_put(loopback + "b/", copy),
+        lambda: client.booking_event_delete(loopback + "b/", copy.booking_uid),
+        lambda: client.busy_between([loopback + "b/"], start=copy.start, end=copy.end),
+    ]
+    for call in calls:
+        with pytest.raises(AddressNotAllowed):
+            call()
+    assert listener.connections() == 0

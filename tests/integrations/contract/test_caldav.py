@@ -6,12 +6,14 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+import icalendar
 import pytest
 
 from integrations.models import CalendarConnection
 from integrations.providers.caldav import client as caldav_client
 from integrations.services.clients import connection_client
 from tests.integrations.contract.base import ProviderContract
+from tests.integrations.contract.two_way import StoredEvent, TwoWayContract
 
 
 def _stamp(value: dt.datetime) -> str:
@@ -33,6 +35,7 @@ class CalDAVHarness:
     calendar_id: str
     monkeypatch: object
     pushes: bool = False
+    write_needs_consent: bool = False  # the password that reads also writes
 
     def client(self):
         return connection_client(CalendarConnection.objects.get(pk=self.connection_pk))
@@ -65,8 +68,31 @@ class CalDAVHarness:
     def webhook_address(self) -> str:
         return "https://example.invalid/none"  # CalDAV has no push
 
+    # --- two-way: read at Radicale itself, never through the product's client
 
-class TestCalDAVContract(ProviderContract):
+    def grant_booking_writes(self) -> None:
+        return None  # nothing to consent to
+
+    def stored_events(self, calendar_id: str) -> list[StoredEvent]:
+        events = []
+        for path, text in self.user.objects(calendar_id).items():
+            for vevent in icalendar.Calendar.from_ical(text).walk("VEVENT"):
+                events.append(
+                    StoredEvent(
+                        id=path,
+                        title=str(vevent.get("SUMMARY", "")),
+                        description=str(vevent.get("DESCRIPTION", "")),
+                        start=vevent["DTSTART"].dt.astimezone(dt.UTC),
+                        end=vevent["DTEND"].dt.astimezone(dt.UTC),
+                    )
+                )
+        return sorted(events, key=lambda e: e.id)
+
+    def calendar_ids(self) -> set[str]:
+        return self.user.calendars()
+
+
+class TestCalDAVContract(ProviderContract, TwoWayContract):
     @pytest.fixture
     def harness(self, caldav_user, merchant, monkeypatch, settings, django_capture_on_commit_callbacks):
         from integrations.services.caldav import caldav_connection_create
