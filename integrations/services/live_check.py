@@ -51,7 +51,7 @@ def _asks(merchant_id: int) -> list[_Ask]:
             connection__access_token__isnull=False,  # an OAuth token or a CalDAV password to ask with
             selected=True,
         )
-        .select_related("connection")
+        .select_related("connection__merchant")  # the threads touch no database
         .order_by("connection_id")
     )
     asks: dict[int, _Ask] = {}
