@@ -335,7 +335,7 @@ BOOKING_MAX_ACTIVE_PER_EMAIL = env.int("BOOKING_MAX_ACTIVE_PER_EMAIL", default=3
 # Booking emails: retries of a send that failed (mail server down), with exponential backoff.
 BOOKING_EMAIL_MAX_RETRIES = env.int("BOOKING_EMAIL_MAX_RETRIES", default=8)
 # SPEC §11: how long a public booking waits for the providers' live answer (all in parallel);
-# after it, the stored blocked times decide.
+# after it, the stored blocked times decide; 0 turns the live check off.
 BOOKING_LIVE_CHECK_SECONDS = env.float("BOOKING_LIVE_CHECK_SECONDS", default=2.0)
 # SPEC §10: copies of bookings in the merchant's calendar. A failed write is retried by its
 # task with backoff (the sync retry settings), then by the sweep every few minutes until it lands.

@@ -81,10 +81,12 @@ def _busy_calendars(ask: _Ask, events: list[RemoteEvent], start: dt.datetime, en
 def interval_busy_now(*, merchant, start: dt.datetime, end: dt.datetime) -> bool | None:
     """True when a provider says ``[start, end)`` is busy now; False when every provider
     answered free; None when there is nothing to ask or some answer did not come in time."""
+    deadline = settings.BOOKING_LIVE_CHECK_SECONDS
+    if deadline <= 0:
+        return None  # turned off
     asks = _asks(merchant.pk)
     if not asks:
         return None
-    deadline = settings.BOOKING_LIVE_CHECK_SECONDS
     started = time.monotonic()
     pool = ThreadPoolExecutor(max_workers=len(asks), thread_name_prefix="live-check")
     try:
