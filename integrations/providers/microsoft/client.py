@@ -306,7 +306,8 @@ class MicrosoftCalendarClient:
         Sparse delta occurrences take their busy fields from the series master (in the same
         round, or fetched). In an incremental round a series that changed is re-read whole
         through ``instances`` and replaces its group, so an occurrence Graph dropped silently
-        goes too. ``@removed`` items remove that id (and, if it was a series, its group)."""
+        goes too. ``@removed`` items remove that id (and, if it was a series, its group). Events
+        carrying the product's marker come out ``ours`` (see ``_ours_in``)."""
         if cursor:
             if not self._ours(cursor):
                 # Not a delta link of this Graph root (another host, or no URL at all): never send
