@@ -1,6 +1,7 @@
 """A local emulator of the parts of Microsoft we use: the identity platform (v2.0 endpoints,
 OpenID and instance discovery, authorization code flow with PKCE, rotating refresh tokens)
-and Microsoft Graph v1.0 calendars (calendarView, delta, events, change notifications).
+and Microsoft Graph v1.0 calendars (calendarView, delta, events, change notifications, and
+the writes two-way needs: calendars and events with single-value extended properties).
 
 ``msal`` and a requests-based Graph client work against it unchanged, over HTTPS with the
 emulator's own test certificate authority. Stdlib server, no Django imports::

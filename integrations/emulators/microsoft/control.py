@@ -36,6 +36,8 @@ OPERATIONS = (
     "instances",
     "list_events",
     "stored_events",
+    "calendar_ids",
+    "writes",
     "invalidate_delta_tokens",
     "revoke_grant",
     "revoke_sessions",

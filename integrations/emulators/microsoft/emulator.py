@@ -15,7 +15,7 @@ from . import identity, render, scopes, store, subscriptions
 from .errors import EmulatorError, GraphError, access_denied, unauthorized
 from .faults import Fault, FaultBook, fault_response
 from .notify import Delivery, Dispatcher, Sender
-from .server import DISCONNECT, not_found, route, serve_in_thread
+from .server import DISCONNECT, WRITE_ENDPOINTS, not_found, route, serve_in_thread
 from .state import CONSUMERS_TENANT, Account, Calendar, Client, Clock, Grant, State, new_id
 from .timeutil import parse_instant, zone
 from .tls import TestAuthority
@@ -52,6 +52,7 @@ KNOBS = {
     "delta_includes_masters": True,
     "report_out_of_window_changes": True,
     "unanswered_response": "notResponded",  # or "none"
+    "token_lists_granted_scopes": True,  # incremental consent: a token names every scope granted so far
     "graph_latency": 0.0,
 }
 
@@ -403,10 +404,30 @@ class MicrosoftEmulator:
             ]
 
     def stored_events(self, calendar_id: str) -> list[dict]:
-        """Every live single event and series master of a calendar (Graph JSON, UTC)."""
+        """Every live single event and series master of a calendar (Graph JSON, UTC), with its
+        ``singleValueExtendedProperties`` (when it has any) as an expanding GET would show them."""
         with self.lock:
             calendar = self._calendar(calendar_id)
-            return [self._view(calendar, e.id) for e in calendar.events.values() if not e.deleted]
+            out = []
+            for event in calendar.events.values():
+                if event.deleted:
+                    continue
+                view = self._view(calendar, event.id)
+                if event.extended:
+                    view["singleValueExtendedProperties"] = [{"id": k, "value": v} for k, v in event.extended.items()]
+                out.append(view)
+            return out
+
+    def calendar_ids(self, email: str) -> list[str]:
+        """The ids of every calendar in ``email``'s list (what ``GET me/calendars`` lists)."""
+        with self.lock:
+            return list(self._account(email).calendar_ids)
+
+    def writes(self) -> list[dict]:
+        """Every Graph call that asked to change the mailbox (``method``, ``path``, ``status``,
+        ``body``), refused ones included: what a test checks "wrote nowhere else" against."""
+        with self.lock:
+            return [dict(c) for c in self._calls if c["endpoint"] in WRITE_ENDPOINTS]
 
     def invalidate_delta_tokens(self, calendar_id: str | None = None) -> None:
         """Every delta and skip token of the calendar (or all) answers 410 from now on."""
@@ -725,6 +746,8 @@ class MicrosoftEmulator:
             raise unauthorized("Access token validation failure.")
         if endpoint == "me":
             needed = scopes.USER_READ
+        elif endpoint in WRITE_ENDPOINTS:
+            needed = scopes.CALENDAR_WRITE
         elif endpoint.startswith("subscriptions"):
             needed = scopes.CALENDAR_READ if self.readbasic_allows_subscriptions else scopes.CALENDAR_READ_FULL
         else:

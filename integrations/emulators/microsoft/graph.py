@@ -13,7 +13,7 @@ import datetime as dt
 import secrets
 from urllib.parse import quote
 
-from . import render, store
+from . import extended, render, store
 from .errors import GraphError, bad_request, item_not_found, resync_required, sync_state_not_found
 from .state import Account, Calendar, DeltaRound
 from .timeutil import known_zone, parse_instant
@@ -100,7 +100,7 @@ def _select(body: dict, req: Request) -> dict:
     fields = req.arg("$select")
     if not fields:
         return body
-    wanted = {f.strip() for f in fields.split(",")} | {"id", "@odata.etag"}
+    wanted = {f.strip() for f in fields.split(",")} | {"id", "@odata.etag", extended.NAME}
     return {k: v for k, v in body.items() if k in wanted}
 
 
@@ -116,7 +116,8 @@ def calendar_view(emu, req: Request, account: Account, calendar_id: str | None) 
     items = [i for group in store.items_in_window(calendar, start, end, masters=False) for i in group]
     items.sort(key=lambda i: (i.start, i.id))
     page = items[skip : skip + size]
-    value = [_select(_full(emu, i, account, zone), req) for i in page]
+    ids = extended.expand_ids(req)
+    value = [_select(extended.expanded(_full(emu, i, account, zone), i.event.extended, ids), req) for i in page]
     body = {"@odata.context": _context(emu, "users('" + quote(account.email) + "')/calendarView"), "value": value}
     if skip + size < len(items):
         query = [(k, v[0]) for k, v in req.query.items() if k not in ("$skip", "$top") and v]
@@ -171,6 +172,7 @@ def event_get(emu, req: Request, account: Account, calendar_id: str | None, even
     if calendar_id is not None and calendar.id != calendar_id:
         raise item_not_found()
     body = {"@odata.context": _context(emu, "events/$entity"), **_full(emu, item, account, _out_zone(req))}
+    body = extended.expanded(body, item.event.extended, extended.expand_ids(req))
     return Response.json(200, _select(body, req))
 
 
@@ -180,6 +182,7 @@ def event_instances(emu, req: Request, account: Account, calendar_id: str | None
         raise bad_request("The event is not a recurring series master.", "ErrorInvalidRequest")
     start, end = _window(req)
     zone = _out_zone(req)
+    ids = extended.expand_ids(req)
     size = min(int(req.arg("$top") or _page_size(emu, req, default=10)), VIEW_MAX_TOP)
     skip = int(req.arg("$skip") or 0)
     items = [
@@ -190,7 +193,7 @@ def event_instances(emu, req: Request, account: Account, calendar_id: str | None
     page = items[skip : skip + size]
     body = {
         "@odata.context": _context(emu, "events"),
-        "value": [_select(_full(emu, i, account, zone), req) for i in page],
+        "value": [_select(extended.expanded(_full(emu, i, account, zone), i.event.extended, ids), req) for i in page],
     }
     if skip + size < len(items):
         query = [(k, v[0]) for k, v in req.query.items() if k not in ("$skip", "$top") and v]

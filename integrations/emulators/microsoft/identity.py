@@ -442,6 +442,10 @@ def _exchange(emu, client_id: str, form: dict[str, str], tenant: str) -> Respons
     if grant is None or grant.revoked:
         return aadsts_error(400, "invalid_grant", 65001)
     graph, identity = scope_names.parse(" ".join(code.scopes))
+    if emu.token_lists_granted_scopes:
+        # Incremental consent: the token covers what this request asked and everything the
+        # user granted the app before (its ``scope`` says so).
+        graph = [*graph, *sorted(grant.scopes - set(graph))]
     return Response.plain_json(
         200, issue(emu, code.email, client_id, graph, identity, form, nonce=code.nonce), NO_STORE
     )

@@ -76,7 +76,7 @@ def event_json(item: Item, account: Account, *, out_zone: str | None, web_root: 
         "lastModifiedDateTime": _iso(modified),
         "changeKey": item.event.change_key,
         "categories": list(data.get("categories") or []),
-        "transactionId": None,
+        "transactionId": item.event.transaction_id,
         "originalStartTimeZone": data["start"].get("timeZone") or "UTC",
         "originalEndTimeZone": data["end"].get("timeZone") or "UTC",
         "iCalUId": item.event.ical_uid + (item.original_start.strftime("%Y%m%d") if item.original_start else ""),

@@ -21,6 +21,7 @@ _CANONICAL = {scope.lower(): scope for scope in GRAPH_SCOPES}
 USER_READ = {"User.Read", "User.ReadWrite", "User.Read.All"}
 CALENDAR_READ = {"Calendars.Read", "Calendars.ReadWrite", "Calendars.ReadBasic"}
 CALENDAR_READ_FULL = {"Calendars.Read", "Calendars.ReadWrite"}
+CALENDAR_WRITE = {"Calendars.ReadWrite"}  # creating calendars, writing events
 
 
 class ScopeError(ValueError):

@@ -16,7 +16,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import graph, identity, subscriptions
+from . import graph, identity, subscriptions, writes
 from .errors import GraphError
 from .wire import Request, Response
 
@@ -71,15 +71,19 @@ def _graph_route(rest: list[str], method: str):
         if m == 3 and rest[2] == "reauthorize" and method == "POST":
             return "subscriptions.reauthorize", "subscriptions", subscriptions.reauthorize, (rest[1],)
         return None, None, None, ()
-    if rest[:1] != ["me"] or method != "GET":
+    if rest[:1] != ["me"]:
         return None, None, None, ()
     tail = rest[1:]
     t = len(tail)
+    if method != "GET":
+        return _write_route(tail, method)
     if t == 0:
         return "me", GRAPH, graph.me, ()
     # calendar selector: calendars/{id}/..., calendar/..., or the default calendar's shortcuts
     if tail == ["calendars"]:
         return "calendars.list", GRAPH, graph.calendars_list, ()
+    if tail == ["events"]:
+        return "events.list", GRAPH, writes.events_list, (writes.MAILBOX,)
     calendar_id, sub = None, tail
     if tail[0] == "calendars" and t >= 2:
         calendar_id, sub = tail[1], tail[2:]
@@ -89,6 +93,8 @@ def _graph_route(rest: list[str], method: str):
         sub = tail[1:]
         if not sub:
             return "calendars.get", GRAPH, graph.calendar_get, (None,)
+    if sub == ["events"]:
+        return "events.list", GRAPH, writes.events_list, (calendar_id,)
     if sub == ["calendarView"]:
         return "calendarView", GRAPH, graph.calendar_view, (calendar_id,)
     if sub == ["calendarView", "delta"]:
@@ -97,6 +103,30 @@ def _graph_route(rest: list[str], method: str):
         return "events.get", GRAPH, graph.event_get, (calendar_id, sub[1])
     if len(sub) == 3 and sub[0] == "events" and sub[2] == "instances":
         return "events.instances", GRAPH, graph.event_instances, (calendar_id, sub[1])
+    return None, None, None, ()
+
+
+# Endpoints that change the mailbox: they need Calendars.ReadWrite.
+WRITE_ENDPOINTS = {"calendars.create", "events.create", "events.update", "events.delete"}
+
+
+def _write_route(tail: list[str], method: str):
+    """``POST me/calendars``; ``POST me/events``, ``me/calendar/events``, ``me/calendars/{id}/events``;
+    ``PATCH``/``DELETE`` ``me/events/{id}`` or ``me/calendars/{cid}/events/{id}``."""
+    if tail == ["calendars"] and method == "POST":
+        return "calendars.create", GRAPH, writes.calendars_create, ()
+    calendar_id, sub = None, tail
+    if tail[:1] == ["calendars"] and len(tail) >= 3:
+        calendar_id, sub = tail[1], tail[2:]
+    elif tail[:1] == ["calendar"]:
+        sub = tail[1:]
+    if sub == ["events"] and method == "POST":
+        return "events.create", GRAPH, writes.event_create, (calendar_id,)
+    if len(sub) == 2 and sub[0] == "events":
+        if method == "PATCH":
+            return "events.update", GRAPH, writes.event_update, (calendar_id, sub[1])
+        if method == "DELETE":
+            return "events.delete", GRAPH, writes.event_delete, (calendar_id, sub[1])
     return None, None, None, ()
 
 

@@ -74,6 +74,9 @@ class Event:
     deleted: bool = False
     exceptions: dict[str, Exception_] = field(default_factory=dict)  # original start date -> exception
     cancelled: set[str] = field(default_factory=set)  # original start dates deleted from the series
+    # singleValueExtendedProperties: property id ("String {guid} Name x") -> value.
+    extended: dict[str, str] = field(default_factory=dict)
+    transaction_id: str | None = None  # set once, on create (Graph: immutable afterwards)
 
     @property
     def is_master(self) -> bool:

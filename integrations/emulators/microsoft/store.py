@@ -47,6 +47,7 @@ SHOW_AS = {"free", "tentative", "busy", "oof", "workingElsewhere", "unknown"}
 RESPONSES = {"none", "organizer", "tentativelyAccepted", "accepted", "declined", "notResponded"}
 SENSITIVITY = {"normal", "personal", "private", "confidential"}
 OCCURRENCE_PATCH = ALLOWED - {"recurrence"}
+EXTENDED = "singleValueExtendedProperties"
 
 
 @dataclass
@@ -123,8 +124,23 @@ def parse_occurrence_id(value: str) -> tuple[str, dt.date] | None:
 # --- changes ----------------------------------------------------------------------------------
 
 
+def _extended(data: dict) -> dict[str, str]:
+    """Pop ``singleValueExtendedProperties`` ([{id, value}]) off an event body: id -> value."""
+    raw = data.pop(EXTENDED, None)
+    if raw is None:
+        return {}
+    if not isinstance(raw, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("value"), str) for p in raw
+    ):
+        raise EmulatorError(f"{EXTENDED} must be a list of {{id, value}} strings")
+    return {p["id"]: p["value"] for p in raw}
+
+
 def insert(state: State, calendar: Calendar, data: dict, clock: Clock) -> Event:
-    data = validate(dict(data))
+    data = dict(data)
+    extended = _extended(data)
+    transaction_id = data.pop("transactionId", None)
+    data = validate(data)
     _check_times(data)
     if data.get("recurrence"):
         data["recurrence"] = _complete_recurrence(data)
@@ -137,6 +153,8 @@ def insert(state: State, calendar: Calendar, data: dict, clock: Clock) -> Event:
         created=now,
         modified=now,
         ical_uid="040000008200E00074C5B7101A82E008" + secrets.token_hex(28).upper(),
+        extended=extended,
+        transaction_id=transaction_id,
     )
     calendar.events[event.id] = event
     return event
@@ -174,6 +192,13 @@ def _dates(master: Event, up_to: dt.date) -> set[dt.date]:
 def update(state: State, calendar: Calendar, event_id: str, patch: dict, clock: Clock) -> Event:
     event, day = find(calendar, event_id)
     now = clock.now()
+    patch = dict(patch)
+    extended = _extended(patch)
+    if "transactionId" in patch and patch.pop("transactionId") != event.transaction_id:
+        raise EmulatorError("transactionId cannot be changed after the event is created")
+    if extended and day is not None:
+        raise EmulatorError(f"{EXTENDED} are set on the series master or a single event")
+    event.extended.update(extended)  # Graph: a PATCH creates or replaces the named properties
     if day is not None:
         validate(patch, allowed=OCCURRENCE_PATCH)
         key = day.isoformat()

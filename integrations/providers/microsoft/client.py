@@ -10,7 +10,10 @@ Plain HTTPS + JSON over requests (Graph needs no SDK), with:
   short in-call retries and longer waits handed back on the exception;
 - ``calendarView/delta`` per calendar with ``Prefer: odata.maxpagesize`` and
   ``outlook.timezone="UTC"``; the whole ``@odata.deltaLink`` is the opaque cursor;
-- subscriptions (change notifications) as the push channel: create, renew (PATCH), delete.
+- subscriptions (change notifications) as the push channel: create, renew (PATCH), delete;
+- two-way (SPEC §10, ``Calendars.ReadWrite``): the bookings calendar, booking copies keyed
+  on a single-value extended property (``bookings.py``), and the live check over
+  ``calendarView`` (SPEC §11).
 
 https://learn.microsoft.com/en-us/graph/delta-query-events
 https://learn.microsoft.com/en-us/graph/errors
@@ -20,6 +23,7 @@ https://learn.microsoft.com/en-us/graph/api/resources/subscription
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -31,7 +35,9 @@ import requests
 from django.conf import settings
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from integrations.providers import base
 from integrations.providers.base import (
+    BookingEvent,
     ChannelInfo,
     CursorExpired,
     EventPage,
@@ -48,6 +54,7 @@ from integrations.providers.base import (
     TransientError,
     retry_after_seconds,
 )
+from integrations.providers.microsoft import bookings
 from integrations.providers.microsoft.mapping import MalformedEvent, calendar_from_graph, event_from_graph
 from integrations.providers.microsoft.provider import CALENDARS_READ, MicrosoftProvider, normalize_scope
 
@@ -76,13 +83,21 @@ def _error_code(response: requests.Response) -> tuple[str, str]:
 
 
 def provider_error_from_response(response: requests.Response) -> ProviderError:
-    status = response.status_code
+    """The typed error for a Graph failure; ``graph_code`` keeps Graph's own code (e.g.
+    ``ErrorFolderExists``) for the few callers that act on one."""
     code, graph_message = _error_code(response)
-    request_id = response.headers.get("request-id", "")
+    error = _typed_error(response.status_code, code, response.headers)
+    error.graph_code = code
+    error.graph_message = graph_message
+    return error
+
+
+def _typed_error(status: int, code: str, headers) -> ProviderError:
+    request_id = headers.get("request-id", "")
     message = f"Microsoft Graph answered {status}" + (f" ({code})" if code else "")
     if request_id:
         message += f" request-id {request_id}"
-    retry_after = _retry_after(response.headers)
+    retry_after = _retry_after(headers)
     if status == 401:
         return ReauthRequired(message)  # still refused after one refresh
     if status == 403:
@@ -96,9 +111,7 @@ def provider_error_from_response(response: requests.Response) -> ProviderError:
     if status == 408 or status >= 500:
         return TransientError(message, retry_after=retry_after)
     if status == 400:
-        error = InvalidRequest(message)
-        error.graph_message = graph_message
-        return error
+        return InvalidRequest(message)
     return ProviderError(message)
 
 
@@ -141,7 +154,8 @@ def _parse_instant(value: str | None) -> dt.datetime | None:
 
 
 class MicrosoftCalendarClient:
-    """Read-only Graph calendars for one connection. One per task (not thread-safe)."""
+    """Graph calendars for one connection: read everywhere, write only into the bookings
+    calendar the product created. One per task (not thread-safe)."""
 
     def __init__(self, connection, *, on_tokens: TokensSaved | None = None):
         self.connection = connection
@@ -292,7 +306,8 @@ class MicrosoftCalendarClient:
         Sparse delta occurrences take their busy fields from the series master (in the same
         round, or fetched). In an incremental round a series that changed is re-read whole
         through ``instances`` and replaces its group, so an occurrence Graph dropped silently
-        goes too. ``@removed`` items remove that id (and, if it was a series, its group)."""
+        goes too. ``@removed`` items remove that id (and, if it was a series, its group). Events
+        carrying the product's marker come out ``ours`` (see ``_ours_in``)."""
         if cursor:
             if not self._ours(cursor):
                 # Not a delta link of this Graph root (another host, or no URL at all): never send
@@ -307,6 +322,7 @@ class MicrosoftCalendarClient:
         masters: dict[str, dict | None] = {}
         replaced: set[str] = set()
         seen: set[str] = set()
+        ours: set[str] | None = None
         while True:
             body = self._call("GET", url, prefer=self._prefer())
             items = [i for i in body.get("value") or () if isinstance(i, dict) and i.get("id")]
@@ -316,6 +332,10 @@ class MicrosoftCalendarClient:
             page = EventPage()
             for item in items:
                 self._apply(item, page, masters, replaced, incremental=bool(cursor), window=(window_start, window_end))
+            if ours is None and any(e.status != base.EventStatus.CANCELLED for e in page.events):
+                ours = self._ours_in(calendar_id)
+            if ours:
+                page.events = [dataclasses.replace(e, ours=True) if e.id in ours else e for e in page.events]
             next_link, delta_link = body.get("@odata.nextLink"), body.get("@odata.deltaLink")
             for link in filter(None, (next_link, delta_link)):
                 if not self._ours(link):
@@ -391,6 +411,106 @@ class MicrosoftCalendarClient:
         except NotFound:
             return []
         return events
+
+    # -- two-way (SPEC §10): writes go only to the bookings calendar
+
+    def _may_have_written(self) -> bool:
+        granted = (self.connection.granted_scopes or "").split()
+        return MicrosoftProvider.grants_booking_writes(granted) or bool(
+            getattr(self.connection, "bookings_calendar_id", "")
+        )
+
+    def _ours_in(self, calendar_id: str) -> set[str]:
+        """Ids of the calendar's events carrying our marker. calendarView delta refuses
+        ``$expand``, so one filtered listing per round says which they are; only for grants
+        that could ever write (a read-only connection never wrote anything)."""
+        if not self._may_have_written():
+            return set()
+        return set(self._marked(calendar_id))
+
+    def _marked(self, calendar_id: str, booking_uid: str | None = None) -> list[str]:
+        params = {
+            "$filter": bookings.marker_filter(booking_uid),
+            "$select": "id",
+            "$top": str(settings.MICROSOFT_GRAPH_PAGE_SIZE),
+        }
+        url = f"{self.root}me/calendars/{quote(calendar_id, safe='')}/events?{bookings.query(params)}"
+        return [item["id"] for body in self._pages(url) for item in body.get("value") or () if item.get("id")]
+
+    def bookings_calendar_create(self, name: str, *, time_zone: str) -> RemoteCalendar:
+        """``POST me/calendars``. Graph refuses a second calendar of the same name (409
+        ``ErrorFolderExists``): that is ours from before (a retried create, or the preference
+        turned off and on again, which leaves the calendar in place), so it is used again.
+        Graph calendars have no time zone of their own; events carry it."""
+        try:
+            body = self._call("POST", self.root + "me/calendars", json={"name": name})
+        except ProviderError as exc:
+            if getattr(exc, "graph_code", "").lower() != "errorfolderexists":
+                raise
+            wanted = name.strip().lower()
+            found = [c for c in self.list_calendars() if c.summary.strip().lower() == wanted]
+            if not found:
+                raise
+            return found[0]
+        if not body.get("id"):
+            raise TransientError("Graph answered a new calendar without an id")
+        return calendar_from_graph(body)
+
+    def booking_event_put(self, calendar_id: str, event: BookingEvent) -> None:
+        """Find the booking's copy by its marker and PATCH it, else POST a new one (with a
+        ``transactionId``, so a POST retried after a lost answer still makes one event). Copies
+        found twice (two writers racing) are reduced to one."""
+        events = f"{self.root}me/calendars/{quote(calendar_id, safe='')}/events"
+        body = bookings.event_body(event)
+        existing = self._marked(calendar_id, event.booking_uid)
+        for extra in existing[1:]:
+            self._delete_event(calendar_id, extra)
+        if existing:
+            try:
+                self._call("PATCH", f"{events}/{quote(existing[0], safe='')}", json=body)
+                return
+            except NotFound:
+                pass  # deleted meanwhile: create it again
+        self._call("POST", events, json={**body, "transactionId": bookings.transaction_id(event)})
+
+    def booking_event_delete(self, calendar_id: str, booking_uid: str) -> None:
+        for event_id in self._marked(calendar_id, booking_uid):
+            self._delete_event(calendar_id, event_id)
+
+    def _delete_event(self, calendar_id: str, event_id: str) -> None:
+        url = f"{self.root}me/calendars/{quote(calendar_id, safe='')}/events/{quote(event_id, safe='')}"
+        try:
+            self._call("DELETE", url, expect_body=False)
+        except NotFound:
+            logger.info("booking copy %s was already gone", event_id)
+
+    def busy_between(self, calendar_ids: list[str], *, start: dt.datetime, end: dt.datetime) -> list[RemoteEvent]:
+        """``calendarView`` of each calendar over the interval, asked now (SPEC §11): occurrences
+        come expanded with their own busy fields, and the marker is expanded so our own copies
+        map to ``ours``. The window is widened by a day (all-day events sit at midnight of their
+        own zone); timed events outside ``[start, end)`` are dropped, all-day ones kept for the
+        busy rules to place in the merchant's zone."""
+        lo, hi = start - dt.timedelta(days=1), end + dt.timedelta(days=1)
+        params = {
+            "startDateTime": _graph_instant(lo),
+            "endDateTime": _graph_instant(hi),
+            "$select": "id,type,seriesMasterId,showAs,isCancelled,isAllDay,isOrganizer,responseStatus,start,end",
+            "$expand": bookings.MARKER_EXPAND,
+        }
+        found: list[RemoteEvent] = []
+        for calendar_id in calendar_ids:
+            url = f"{self.root}me/calendars/{quote(calendar_id, safe='')}/calendarView?{bookings.query(params)}"
+            for body in self._pages(url):
+                for item in body.get("value") or ():
+                    try:
+                        event = event_from_graph(item)
+                    except MalformedEvent as exc:
+                        logger.warning("skipping a Graph event in the live check: %s", exc)
+                        continue
+                    if event is None or (event.start is not None and not (event.start < end and event.end > start)):
+                        continue
+                    found.append(event)
+        return found
 
     # -- subscriptions (push)
 

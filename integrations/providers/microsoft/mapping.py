@@ -11,6 +11,7 @@ locations and attendees are never copied. The rules themselves live in
 - ``responseStatus.response`` ``declined`` -> declined; ``tentativelyAccepted`` -> tentative;
   ``notResponded`` and ``none`` on an event the merchant does not organise -> not answered
   (tentative); ``none`` on their own appointment means nothing;
+- the product's marker (a single-value extended property, expanded into the answer) -> ours;
 - ``isAllDay`` -> ``start_date``/``end_date``: the event's own dates, placed later in the
   merchant's zone; series masters yield nothing (their occurrences do), and an occurrence's
   id is ``{seriesMasterId}#{id}`` so a whole series can be replaced as one group.
@@ -26,6 +27,7 @@ import zoneinfo
 from typing import Any
 
 from integrations.providers.base import GROUP_SEPARATOR, EventKind, EventStatus, RemoteCalendar, RemoteEvent, Response
+from integrations.providers.microsoft.bookings import booking_uid_of
 
 # Fields a delta occurrence lacks and takes from its series master.
 SERIES_FIELDS = ("showAs", "isCancelled", "isAllDay", "responseStatus", "isOrganizer")
@@ -120,6 +122,7 @@ def event_from_graph(item: dict[str, Any], *, master: dict[str, Any] | None = No
     show_as = item.get("showAs") or "busy"
     common = {
         "id": key,
+        "ours": booking_uid_of(item) is not None,
         "status": EventStatus.TENTATIVE if show_as == "tentative" else EventStatus.CONFIRMED,
         "transparent": show_as in ("free", "workingElsewhere"),
         "own_response": _own_response(item),

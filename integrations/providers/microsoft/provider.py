@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from integrations.providers.microsoft.client import MicrosoftCalendarClient
 
 CALENDARS_READ = "Calendars.Read"
+# Two-way (SPEC §10): creating the bookings calendar and writing its events. Graph has no
+# narrower delegated permission for "a calendar of our own", so the product itself keeps
+# every write inside the calendar it created (``MicrosoftCalendarClient.booking_event_put``).
+CALENDARS_READWRITE = "Calendars.ReadWrite"
 USER_READ = "User.Read"
 # Grants that are enough to read calendars, their events and subscribe to them.
 SUFFICIENT_CALENDAR_SCOPES = frozenset({"calendars.read", "calendars.readwrite"})
@@ -47,6 +51,8 @@ class MicrosoftProvider:
     required_settings: ClassVar[tuple[str, ...]] = ("MICROSOFT_OAUTH_CLIENT_ID", "MICROSOFT_OAUTH_CLIENT_SECRET")
     # Read-only; msal adds ``openid profile`` (and ``offline_access``) itself.
     scopes: ClassVar[tuple[str, ...]] = ("offline_access", USER_READ, CALENDARS_READ)
+    # Asked on top, only when the merchant turns ``write_bookings`` on (incremental consent).
+    write_scopes: ClassVar[tuple[str, ...]] = (CALENDARS_READWRITE,)
     callback_path: ClassVar[str] = "/api/v1/merchant/integrations/microsoft/calendar/callback"
     notification_path: ClassVar[str] = "/api/v1/merchant/integrations/microsoft/calendar/watch"
     lifecycle_path: ClassVar[str] = "/api/v1/merchant/integrations/microsoft/calendar/lifecycle"
@@ -113,18 +119,28 @@ class MicrosoftProvider:
     def grants_calendar_read(cls, granted) -> bool:
         return bool({normalize_scope(s) for s in granted} & SUFFICIENT_CALENDAR_SCOPES)
 
+    @classmethod
+    def grants_booking_writes(cls, granted) -> bool:
+        """Whether the grant lets the product create its bookings calendar and write there."""
+        return normalize_scope(CALENDARS_READWRITE) in {normalize_scope(s) for s in granted}
+
     # -- connecting (the services call these; msal loads only then)
 
     @classmethod
-    def authorization_request(cls, *, state: str) -> AuthorizationRequest:
+    def authorization_request(cls, *, state: str, write_bookings: bool = False) -> AuthorizationRequest:
         """The consent URL; ``secret`` is msal's whole auth-code flow as JSON (PKCE verifier and
-        nonce inside), which the platform keeps server-side, encrypted, until the callback."""
+        nonce inside), which the platform keeps server-side, encrypted, until the callback.
+
+        ``write_bookings``: ask ``Calendars.ReadWrite`` too. The Microsoft identity platform
+        consents incrementally: the merchant is asked only for what is new, and the token
+        that comes back names every scope granted so far."""
         import json
 
         from integrations.providers.base import AuthorizationRequest
         from integrations.providers.microsoft.oauth import authorization_request_build
 
-        request = authorization_request_build(state=state)
+        extra = cls.write_scopes if write_bookings else ()
+        request = authorization_request_build(state=state, extra_scopes=extra)
         return AuthorizationRequest(url=request.url, secret=json.dumps(request.flow))
 
     @classmethod
