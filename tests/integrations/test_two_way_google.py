@@ -217,9 +217,7 @@ def test_a_provider_slower_than_the_deadline_does_not_hold_the_booking(
     assert any("gave no answer within 0.2 s" in record.getMessage() for record in caplog.records)
 
 
-def test_a_failing_provider_leaves_the_decision_to_the_stored_blocks(
-    google_connected, merchant, quiet_google, caplog
-):
+def test_a_failing_provider_leaves_the_decision_to_the_stored_blocks(google_connected, merchant, quiet_google, caplog):
     quiet_google.inject_fault("freebusy.query", status=500, times=None)
     monday = next_weekday(0)
     with caplog.at_level(logging.WARNING, logger="integrations.services.live_check"):
