@@ -59,7 +59,9 @@ ENDPOINT_SCOPES = {
     "events.update": _WRITE_EVENTS,
     "events.patch": _WRITE_EVENTS,
     "events.delete": _WRITE_EVENTS,
-    "freebusy.query": {_S + s for s in ("calendar", "calendar.events.freebusy", "calendar.freebusy", "calendar.readonly")},
+    "freebusy.query": {
+        _S + s for s in ("calendar", "calendar.events.freebusy", "calendar.freebusy", "calendar.readonly")
+    },
     "events.list": _READ_EVENTS,
     "events.get": _READ_EVENTS,
     "events.instances": _READ_EVENTS,

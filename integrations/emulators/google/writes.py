@@ -136,9 +136,7 @@ def events_update(emu, req: Request, raw_calendar_id: str, event_id: str) -> Res
         calendar = writable_calendar(emu, token, raw_calendar_id, "events.update")
         _existing(calendar, event_id)
         _require_times(body)
-        data = _stored(
-            emu, req, calendar, lambda: store.replace(calendar, event_id, body, emu.clock, emu.horizon())
-        )
+        data = _stored(emu, req, calendar, lambda: store.replace(calendar, event_id, body, emu.clock, emu.horizon()))
     return json_response(req, data)
 
 
@@ -149,9 +147,7 @@ def events_patch(emu, req: Request, raw_calendar_id: str, event_id: str) -> Resp
     with emu.lock:
         calendar = writable_calendar(emu, token, raw_calendar_id, "events.patch")
         _existing(calendar, event_id)
-        data = _stored(
-            emu, req, calendar, lambda: store.update(calendar, event_id, body, emu.clock, emu.horizon())
-        )
+        data = _stored(emu, req, calendar, lambda: store.update(calendar, event_id, body, emu.clock, emu.horizon()))
     return json_response(req, data)
 
 

@@ -128,9 +128,7 @@ def test_the_full_calendar_scope_writes_anywhere_the_role_allows(emu):
     service.events().insert(calendarId="primary", body=timed(10)).execute()
     assert len(emu.list_stored_events(ANN)) == 1
     emu.add_calendar(ANN, "holidays@group.v.calendar.google.com", summary="Holidays", access_role="reader")
-    status, error = refused(
-        service.events().insert(calendarId="holidays@group.v.calendar.google.com", body=timed(10))
-    )
+    status, error = refused(service.events().insert(calendarId="holidays@group.v.calendar.google.com", body=timed(10)))
     assert (status, error["errors"][0]["reason"]) == (403, "requiredAccessLevel")
 
 
