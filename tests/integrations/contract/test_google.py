@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-import requests
 from django.conf import settings as django_settings
 
 from integrations.models import CalendarConnection
@@ -15,6 +13,7 @@ from integrations.providers.google.provider import GoogleProvider
 from integrations.services.clients import connection_client
 from tests.integrations.contract.base import ProviderContract, slot
 from tests.integrations.contract.two_way import StoredEvent, TwoWayContract, booking
+from tests.integrations.google_support import booking_writes_consent
 
 
 def _rfc3339(value: dt.datetime) -> str:
@@ -64,22 +63,9 @@ class GoogleHarness:
     write_needs_consent: bool = True
 
     def grant_booking_writes(self) -> None:
-        """The incremental consent round trip: our authorization URL, the emulator's consent
-        (auto-approved), our code exchange; the new grant replaces the stored one."""
-        request = GoogleProvider.authorization_request(state="two-way", write_bookings=True)
-        answer = requests.get(request.url, allow_redirects=False, timeout=10)
-        assert answer.status_code == 302, answer.text
-        callback = dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
-        tokens = GoogleProvider.authorization_complete(
-            code=callback["code"], secret=request.secret, state=callback["state"], callback=callback
-        )
+        tokens = booking_writes_consent(self.connection_pk)
         assert GoogleProvider.grants_booking_writes(tokens.scopes)
         assert GoogleProvider.grants_calendar_read(tokens.scopes)  # incremental: the read grant stays
-        connection = CalendarConnection.objects.get(pk=self.connection_pk)
-        connection.access_token, connection.token_expires_at = tokens.access_token, tokens.expires_at
-        connection.refresh_token = tokens.refresh_token or connection.refresh_token
-        connection.granted_scopes = " ".join(sorted(tokens.scopes))
-        connection.save()
 
     def stored_events(self, calendar_id: str) -> list[StoredEvent]:
         out = []
