@@ -167,8 +167,9 @@ def test_busy_between_raises_for_a_calendar_google_cannot_read(google_connected)
         )
 
 
-def test_busy_between_raises_a_transient_error_when_google_fails(google_connected, google_emulator):
-    google_emulator.inject_fault("freebusy.query", status=503, times=None)
+def test_busy_between_tries_once_and_raises_a_transient_error_when_google_fails(google_connected, google_emulator):
+    google_emulator.inject_fault("freebusy.query", status=503, times=1)
     start, end = slot(2)
     with pytest.raises(TransientError):
         client_of(google_connected).busy_between([google_connected.email], start=start, end=end)
+    assert len(google_emulator.calls("freebusy.query")) == 1  # the live check's deadline: no retry

@@ -121,7 +121,8 @@ class BookingWrites:
         for offset in range(0, len(calendar_ids), FREEBUSY_MAX_CALENDARS):
             chunk = calendar_ids[offset : offset + FREEBUSY_MAX_CALENDARS]
             body = {"timeMin": _utc(start), "timeMax": _utc(end), "items": [{"id": cid} for cid in chunk]}
-            answer = self._execute(lambda body=body: self.service.freebusy().query(body=body))
+            # One attempt: the live check has a deadline of its own and falls back on any failure.
+            answer = self._execute(lambda body=body: self.service.freebusy().query(body=body), retry=False)
             calendars = answer.get("calendars") or {}
             for calendar_id in chunk:
                 entry = calendars.get(calendar_id)

@@ -190,14 +190,16 @@ class GoogleCalendarClient(BookingWrites):
             )
         return self._service
 
-    def _execute(self, make_request: Callable[[], Any], *, expect_object: bool = True) -> Any:
+    def _execute(self, make_request: Callable[[], Any], *, expect_object: bool = True, retry: bool = True) -> Any:
         """Run one API call with in-call retries; every failure leaves as a ProviderError.
 
         googleapiclient hands back unparseable JSON as a plain string: with ``expect_object``
         anything but a JSON object counts as a transient, retried failure.
+
+        ``retry=False``: one attempt, for callers on a deadline that fall back on failure.
         """
         retrying = Retrying(
-            stop=stop_after_attempt(max(1, settings.GOOGLE_API_MAX_ATTEMPTS)),
+            stop=stop_after_attempt(max(1, settings.GOOGLE_API_MAX_ATTEMPTS) if retry else 1),
             wait=_wait,
             retry=retry_if_exception(_should_retry),
             before_sleep=_log_retry,
