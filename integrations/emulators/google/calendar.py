@@ -35,6 +35,8 @@ _READ_EVENTS = {
         "calendar.readonly",
     )
 }
+APP_CREATED = _S + "calendar.app.created"
+_WRITE_EVENTS = {_S + s for s in ("calendar", "calendar.app.created", "calendar.events", "calendar.events.owned")}
 _READ_LIST = {
     _S + s for s in ("calendar", "calendar.calendarlist", "calendar.calendarlist.readonly", "calendar.readonly")
 }
@@ -52,6 +54,14 @@ ENDPOINT_SCOPES = {
             "calendar.readonly",
         )
     },
+    "calendars.insert": {_S + s for s in ("calendar", "calendar.app.created", "calendar.calendars")},
+    "events.insert": _WRITE_EVENTS,
+    "events.update": _WRITE_EVENTS,
+    "events.patch": _WRITE_EVENTS,
+    "events.delete": _WRITE_EVENTS,
+    "freebusy.query": {
+        _S + s for s in ("calendar", "calendar.events.freebusy", "calendar.freebusy", "calendar.readonly")
+    },
     "events.list": _READ_EVENTS,
     "events.get": _READ_EVENTS,
     "events.instances": _READ_EVENTS,
@@ -65,6 +75,12 @@ _GRPC_METHODS = {
     "calendarList.list": "calendar.v3.CalendarList.List",
     "calendarList.get": "calendar.v3.CalendarList.Get",
     "calendars.get": "calendar.v3.Calendars.Get",
+    "calendars.insert": "calendar.v3.Calendars.Insert",
+    "events.insert": "calendar.v3.Events.Insert",
+    "events.update": "calendar.v3.Events.Update",
+    "events.patch": "calendar.v3.Events.Patch",
+    "events.delete": "calendar.v3.Events.Delete",
+    "freebusy.query": "calendar.v3.Freebusy.Query",
     "events.list": "calendar.v3.Events.List",
     "events.get": "calendar.v3.Events.Get",
     "events.instances": "calendar.v3.Events.Instances",
@@ -122,7 +138,17 @@ def authenticate(emu, req: Request, endpoint: str) -> AccessToken:
     return token
 
 
-def resolve_calendar(emu, token: AccessToken, raw_id: str) -> tuple[Calendar, CalendarEntry]:
+def app_created_only(token: AccessToken, endpoint: str) -> bool:
+    """The token reaches ``endpoint`` only through ``calendar.app.created``: it then sees and
+    changes nothing but the calendars its own client created."""
+    return token.scopes & ENDPOINT_SCOPES[endpoint] <= {APP_CREATED}
+
+
+def resolve_calendar(
+    emu, token: AccessToken, raw_id: str, endpoint: str | None = None
+) -> tuple[Calendar, CalendarEntry]:
+    """The calendar ``raw_id`` names for this token; 404 when the account cannot reach it, or
+    when ``endpoint`` is a read the token may make only on its client's own calendars."""
     account = emu.state.account(token.email)
     calendar_id = token.email if raw_id == "primary" else raw_id
     entry = account.entries.get(calendar_id) if account else None
@@ -130,7 +156,10 @@ def resolve_calendar(emu, token: AccessToken, raw_id: str) -> tuple[Calendar, Ca
         entry = next((e for cid, e in account.entries.items() if cid.lower() == calendar_id.lower()), None)
     if entry is None or entry.deleted or entry.calendar_id not in emu.state.calendars:
         raise errors.not_found()
-    return emu.state.calendars[entry.calendar_id], entry
+    calendar = emu.state.calendars[entry.calendar_id]
+    if endpoint is not None and app_created_only(token, endpoint) and calendar.created_by_client != token.client_id:
+        raise errors.not_found()
+    return calendar, entry
 
 
 def _bool(req: Request, name: str, default: bool = False) -> bool:
@@ -251,7 +280,7 @@ def _ctx(emu, req: Request, calendar: Calendar, *, full_cancelled: bool) -> Rend
 def events_list(emu, req: Request, raw_calendar_id: str) -> Response:
     token = authenticate(emu, req, "events.list")
     with emu.lock:
-        calendar, entry = resolve_calendar(emu, token, raw_calendar_id)
+        calendar, entry = resolve_calendar(emu, token, raw_calendar_id, "events.list")
         max_results = _page_size(emu, _int(req, "maxResults", 250, low=1, high=2500))
         single = _bool(req, "singleEvents")
         show_deleted = _bool(req, "showDeleted")
@@ -313,7 +342,7 @@ def events_list(emu, req: Request, raw_calendar_id: str) -> Response:
 def events_instances(emu, req: Request, raw_calendar_id: str, event_id: str) -> Response:
     token = authenticate(emu, req, "events.instances")
     with emu.lock:
-        calendar, entry = resolve_calendar(emu, token, raw_calendar_id)
+        calendar, entry = resolve_calendar(emu, token, raw_calendar_id, "events.instances")
         event = calendar.events.get(event_id)
         if event is None or event.recurring_event_id:
             raise errors.not_found()
@@ -347,7 +376,7 @@ def events_instances(emu, req: Request, raw_calendar_id: str, event_id: str) -> 
 def events_get(emu, req: Request, raw_calendar_id: str, event_id: str) -> Response:
     token = authenticate(emu, req, "events.get")
     with emu.lock:
-        calendar, _ = resolve_calendar(emu, token, raw_calendar_id)
+        calendar, _ = resolve_calendar(emu, token, raw_calendar_id, "events.get")
         item = calendar.events.get(event_id)
         if item is None:
             found = parse_instance_id(calendar, event_id, emu.horizon())
@@ -368,7 +397,7 @@ def events_watch(emu, req: Request, raw_calendar_id: str) -> Response:
     if not isinstance(body, dict):
         raise ApiError(400, "parseError", "Parse Error")
     with emu.lock:
-        calendar, _ = resolve_calendar(emu, token, raw_calendar_id)
+        calendar, _ = resolve_calendar(emu, token, raw_calendar_id, "events.watch")
         channel_id = body.get("id")
         if not channel_id:
             raise ApiError(400, "required", "Required", location="id", location_type="parameter")
@@ -561,7 +590,7 @@ def calendar_list(emu, req: Request) -> Response:
 def calendar_list_get(emu, req: Request, raw_calendar_id: str) -> Response:
     token = authenticate(emu, req, "calendarList.get")
     with emu.lock:
-        calendar, entry = resolve_calendar(emu, token, raw_calendar_id)
+        calendar, entry = resolve_calendar(emu, token, raw_calendar_id, "calendarList.get")
         data = _entry_json(emu, calendar, entry)
     return json_response(req, data)
 
@@ -569,18 +598,24 @@ def calendar_list_get(emu, req: Request, raw_calendar_id: str) -> Response:
 def calendars_get(emu, req: Request, raw_calendar_id: str) -> Response:
     token = authenticate(emu, req, "calendars.get")
     with emu.lock:
-        calendar, _ = resolve_calendar(emu, token, raw_calendar_id)
-        data = {
-            "kind": "calendar#calendar",
-            "etag": f'"{calendar.updated_ms * 1000}"',
-            "id": calendar.id,
-            "summary": calendar.summary,
-        }
-        if calendar.description:
-            data["description"] = calendar.description
-        data["timeZone"] = calendar.time_zone
-        data["conferenceProperties"] = {"allowedConferenceSolutionTypes": ["hangoutsMeet"]}
+        calendar, _ = resolve_calendar(emu, token, raw_calendar_id, "calendars.get")
+        data = calendar_json(calendar)
     return json_response(req, data)
+
+
+def calendar_json(calendar: Calendar) -> dict:
+    """The ``Calendar`` resource (calendars.get and calendars.insert)."""
+    data = {
+        "kind": "calendar#calendar",
+        "etag": f'"{calendar.updated_ms * 1000}"',
+        "id": calendar.id,
+        "summary": calendar.summary,
+    }
+    if calendar.description:
+        data["description"] = calendar.description
+    data["timeZone"] = calendar.time_zone
+    data["conferenceProperties"] = {"allowedConferenceSolutionTypes": ["hangoutsMeet"]}
+    return data
 
 
 def userinfo(emu, req: Request) -> Response:

@@ -27,6 +27,21 @@ from .wire import Request
 DEFAULT_CLIENT_ID = "test-client-id"
 DEFAULT_CLIENT_SECRET = "test-client-secret"
 MAX_LOGGED = 50_000
+# Endpoints whose first path argument is a calendar id (recorded with each call).
+_CALENDAR_ENDPOINTS = {
+    "calendarList.get",
+    "calendars.get",
+    "events.list",
+    "events.get",
+    "events.instances",
+    "events.watch",
+    "events.insert",
+    "events.update",
+    "events.patch",
+    "events.delete",
+}
+# Endpoints that change a calendar or its events (see ``calendar_writes``).
+WRITE_ENDPOINTS = {"calendars.insert", "events.insert", "events.update", "events.patch", "events.delete"}
 
 
 class GoogleEmulator(EmulatorUrls):
@@ -367,6 +382,12 @@ class GoogleEmulator(EmulatorUrls):
                 if grant_email.lower() == email.lower() and client_id in (None, grant_client):
                     oauth.revoke_grant(self.state, grant.id)
 
+    def granted_scopes(self, email: str, client_id: str | None = None) -> list[str]:
+        """Every scope ``email`` has granted the client so far (what incremental authorization adds to)."""
+        with self.lock:
+            grant = self.state.grants.get((self.ensure_account(email).email, self._client(client_id).client_id))
+            return sorted(grant.scopes) if grant else []
+
     def deny_next_consent(self) -> None:
         with self.lock:
             self.state.deny_next_consent = True
@@ -455,6 +476,29 @@ class GoogleEmulator(EmulatorUrls):
     def calls(self, endpoint: str | None = None) -> list[dict]:
         with self.lock:
             return [dict(c) for c in self._calls if endpoint is None or c["endpoint"] == endpoint]
+
+    def calendar_writes(self) -> list[dict]:
+        """Every write call so far (calendars.insert, events.insert/update/patch/delete), refused
+        ones included: ``endpoint``, ``method``, ``calendar_id``, ``status``, ``body``."""
+        with self.lock:
+            return [
+                {k: c[k] for k in ("endpoint", "method", "path", "calendar_id", "status", "body")}
+                for c in self._calls
+                if c["endpoint"] in WRITE_ENDPOINTS
+            ]
+
+    def calendar_ids(self, email: str) -> list[str]:
+        """The ids of every calendar on ``email``'s calendar list (removed ones left out)."""
+        with self.lock:
+            account = self.state.account(email)
+            if account is None:
+                raise EmulatorError(f"Unknown account {email!r}")
+            return [e.calendar_id for e in account.entries.values() if not e.deleted]
+
+    def calendar_creator(self, calendar_id: str) -> str | None:
+        """The OAuth client whose calendars.insert made ``calendar_id`` (None: not made through the API)."""
+        with self.lock:
+            return self._calendar(calendar_id).created_by_client
 
     def clear_calls(self) -> None:
         with self.lock:
@@ -596,10 +640,10 @@ class GoogleEmulator(EmulatorUrls):
                 resp = handler(self, req, *args)
             except ApiError as exc:
                 resp = exc.response()
-        self._record(endpoint, req, resp)
+        self._record(endpoint, req, resp, calendar_id=args[0] if endpoint in _CALENDAR_ENDPOINTS else None)
         return resp
 
-    def _record(self, endpoint: str, req: Request, resp: Response) -> None:
+    def _record(self, endpoint: str, req: Request, resp: Response, *, calendar_id: str | None = None) -> None:
         if endpoint in ("index", "certs", "openid-configuration"):
             return
         params: dict = {}
@@ -609,6 +653,7 @@ class GoogleEmulator(EmulatorUrls):
             "endpoint": endpoint,
             "method": req.method,
             "path": req.path,
+            "calendar_id": calendar_id,  # as the client named it (``primary`` stays ``primary``)
             "params": params,
             "query": {k: list(v) for k, v in req.query.items()},
             "headers": dict(req.headers),

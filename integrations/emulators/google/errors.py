@@ -160,6 +160,22 @@ def invalid_param(location: str, message: str) -> ApiError:
     return ApiError(400, "invalid", message, location=location, location_type="parameter")
 
 
+def duplicate() -> ApiError:
+    """``events.insert`` with an id (or iCalUID) the calendar already holds, deleted events included."""
+    return ApiError(409, "duplicate", "The requested identifier already exists.")
+
+
+def deleted() -> ApiError:
+    """``events.delete`` of an event that is already deleted."""
+    return ApiError(410, "deleted", "Resource has been deleted")
+
+
+def required_access_level() -> ApiError:
+    """A write into a calendar the token may read but not change (a reader's role, or a
+    ``calendar.app.created`` grant on a calendar another client or the user made)."""
+    return ApiError(403, "requiredAccessLevel", "You need to have writer access to this calendar.")
+
+
 def full_sync_required() -> ApiError:
     return ApiError(
         410, "fullSyncRequired", FULL_SYNC_MESSAGE, domain="calendar", location="syncToken", location_type="parameter"

@@ -17,7 +17,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import calendar, control, oauth
+from . import calendar, control, freebusy, oauth, writes
 from .errors import ApiError, Response
 from .wire import Request
 
@@ -68,6 +68,19 @@ def route(req: Request):
                 return "events.watch", calendar.events_watch, (rest[1],)
             if rest == ["channels", "stop"]:
                 return "channels.stop", calendar.channels_stop, ()
+            if rest == ["calendars"]:
+                return "calendars.insert", writes.calendars_insert, ()
+            if m == 3 and rest[0] == "calendars" and rest[2] == "events":
+                return "events.insert", writes.events_insert, (rest[1],)
+            if rest == ["freeBusy"]:
+                return "freebusy.query", freebusy.freebusy_query, ()
+        if m == 4 and rest[0] == "calendars" and rest[2] == "events":
+            if method == "PUT":
+                return "events.update", writes.events_update, (rest[1], rest[3])
+            if method == "PATCH":
+                return "events.patch", writes.events_patch, (rest[1], rest[3])
+            if method == "DELETE":
+                return "events.delete", writes.events_delete, (rest[1], rest[3])
     if not seg and method == "GET":
         return "index", control.index_page, ()
     return None, None, ()

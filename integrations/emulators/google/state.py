@@ -90,6 +90,9 @@ class Calendar:
     owner_email: str
     description: str | None = None
     resource_id: str = ""
+    # The OAuth client whose ``calendars.insert`` made it: with ``calendar.app.created`` only
+    # that client may write in it (None: made by the user, or seeded through the Python API).
+    created_by_client: str | None = None
     events: dict[str, Event] = field(default_factory=dict)
     change_seq: int = 0
     sync_epoch: int = 0

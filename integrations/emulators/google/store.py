@@ -246,6 +246,25 @@ def update(calendar: Calendar, event_id: str, patch: dict, clock: Clock, horizon
     return event
 
 
+# What a full replacement (events.update) keeps of the stored event: its identity.
+_KEPT_ON_REPLACE = ("iCalUID", "recurringEventId", "originalStartTime")
+
+
+def replace(calendar: Calendar, event_id: str, body: dict, clock: Clock, horizon: dt.datetime) -> Event:
+    """``events.update``: ``body`` is the whole new event; what it omits is cleared (``status``
+    included, so replacing a deleted event brings it back confirmed)."""
+    event = calendar.events.get(event_id)
+    if event is None:
+        raise EmulatorError(f"Event {event_id!r} not found in calendar {calendar.id!r}")
+    patch: dict = {key: None for key in event.body if key not in _KEPT_ON_REPLACE}
+    patch.update({k: v for k, v in body.items() if k not in _KEPT_ON_REPLACE and k != "id"})
+    return update(calendar, event_id, patch, clock, horizon)
+
+
+def valid_event_id(event_id) -> bool:
+    return isinstance(event_id, str) and bool(_ID_RE.match(event_id))
+
+
 def delete(calendar: Calendar, event_id: str, clock: Clock, horizon: dt.datetime) -> Event:
     event = calendar.events.get(event_id)
     if event is None:

@@ -2,7 +2,8 @@
 
 Google's own client library does the HTTP (``google-api-python-client`` over httplib2,
 with the bundled Calendar v3 discovery document, ``api_endpoint`` from settings so the
-emulator can stand in). This module adds the three things callers rely on:
+emulator can stand in). The two-way writes and the live check live in :mod:`.bookings`.
+This module adds the three things callers rely on:
 
 - one place, :func:`provider_error_from`, mapping HttpError / timeouts / unreadable
   answers onto the ProviderError hierarchy, so no caller sees an HttpError or a raw dict;
@@ -49,6 +50,7 @@ from integrations.providers.base import (
     TransientError,
     retry_after_seconds,
 )
+from integrations.providers.google.bookings import BookingWrites, EventExists
 from integrations.providers.google.credentials import credentials_for
 from integrations.providers.google.mapping import MalformedEvent, calendar_from_google, event_from_google
 
@@ -92,8 +94,11 @@ def provider_error_from(exc: Exception) -> ProviderError:
             return PermissionDenied(message)
         if status == 404:
             return NotFound(message)
+        if status == 409 and reason == "duplicate":
+            return EventExists(message)
         if status == 410:
-            return CursorExpired(message)
+            # ``deleted``: an events.delete of an event already gone; else a stale sync token.
+            return NotFound(message) if reason == "deleted" else CursorExpired(message)
         if status == 429:
             return RateLimited(message, retry_after=retry_after)
         if status == 408 or status >= 500:
@@ -153,8 +158,9 @@ def _from_millis(value: Any) -> dt.datetime | None:
         return None
 
 
-class GoogleCalendarClient:
-    """Read-only Calendar v3 for one connection. Not thread-safe (httplib2): one per task."""
+class GoogleCalendarClient(BookingWrites):
+    """Calendar v3 for one connection: reads everywhere, writes only in the bookings calendar
+    (:mod:`.bookings`). Not thread-safe (httplib2): one per task."""
 
     def __init__(self, connection: CalendarConnection, on_tokens: TokensSaved | None = None):
         self.connection = connection
@@ -184,14 +190,16 @@ class GoogleCalendarClient:
             )
         return self._service
 
-    def _execute(self, make_request: Callable[[], Any], *, expect_object: bool = True) -> Any:
+    def _execute(self, make_request: Callable[[], Any], *, expect_object: bool = True, retry: bool = True) -> Any:
         """Run one API call with in-call retries; every failure leaves as a ProviderError.
 
         googleapiclient hands back unparseable JSON as a plain string: with ``expect_object``
         anything but a JSON object counts as a transient, retried failure.
+
+        ``retry=False``: one attempt, for callers on a deadline that fall back on failure.
         """
         retrying = Retrying(
-            stop=stop_after_attempt(max(1, settings.GOOGLE_API_MAX_ATTEMPTS)),
+            stop=stop_after_attempt(max(1, settings.GOOGLE_API_MAX_ATTEMPTS) if retry else 1),
             wait=_wait,
             retry=retry_if_exception(_should_retry),
             before_sleep=_log_retry,

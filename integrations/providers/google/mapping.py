@@ -1,9 +1,13 @@
 """Google Calendar ``Event`` JSON -> the provider-neutral :class:`RemoteEvent`.
 
 Only the fields that decide "busy" are read: status, transparency, the calendar owner's
-own attendee entry (``self: true``), ``eventType`` and the timing. Titles, descriptions,
-locations and attendee lists are never copied (SPEC §4, privacy).
+own attendee entry (``self: true``), ``eventType`` and the timing, plus whether the product
+wrote the event (a booking copy, SPEC §10: the private extended property
+``BOOKING_MARKER``, or the id derived from the booking, both kept when the merchant moves it
+to another calendar). Titles, descriptions, locations and attendee lists are never copied
+(SPEC §4, privacy).
 https://developers.google.com/calendar/api/v3/reference/events#resource
+https://developers.google.com/calendar/api/guides/extended-properties
 """
 
 from __future__ import annotations
@@ -14,7 +18,14 @@ import re
 import zoneinfo
 from typing import Any
 
-from integrations.providers.base import EventKind, EventStatus, RemoteCalendar, RemoteEvent, Response
+from integrations.providers.base import (
+    BOOKING_MARKER,
+    EventKind,
+    EventStatus,
+    RemoteCalendar,
+    RemoteEvent,
+    Response,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +44,16 @@ _KIND = {
     "birthday": EventKind.BIRTHDAY,
     "fromGmail": EventKind.DEFAULT,
 }
+
+
+# ``booking_event_id``: "mcb" and the booking UUID's 32 hex digits.
+_BOOKING_EVENT_ID = re.compile(r"^mcb[0-9a-f]{32}$")
+
+
+def is_booking_copy(event: dict[str, Any]) -> bool:
+    """The product wrote this event (SPEC §10): its marker, or the id a booking gives it."""
+    private = (event.get("extendedProperties") or {}).get("private") or {}
+    return BOOKING_MARKER in private or bool(_BOOKING_EVENT_ID.match(event.get("id") or ""))
 
 
 class MalformedEvent(ValueError):
@@ -106,6 +127,7 @@ def event_from_google(event: dict[str, Any], *, calendar_zone: str | None = None
         "transparent": event.get("transparency") == "transparent",
         "own_response": _own_response(event),
         "kind": _KIND.get(event.get("eventType", "default"), EventKind.OTHER),
+        "ours": is_booking_copy(event),
     }
     if "date" in start:
         start_date = _date(start)

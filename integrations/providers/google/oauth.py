@@ -20,12 +20,12 @@ from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from integrations.providers.base import AuthorizationRequest, GrantedTokens, TokenExchangeFailed, TransientError
-from integrations.providers.google.provider import GoogleProvider
+from integrations.providers.google.provider import CALENDAR_APP_CREATED, GoogleProvider
 
 logger = logging.getLogger(__name__)
 
 
-def _flow(*, state: str, code_verifier: str | None) -> Flow:
+def _flow(*, state: str, code_verifier: str | None, scopes: tuple[str, ...] | None = None) -> Flow:
     redirect_uri = GoogleProvider.redirect_uri()
     client_config = {
         "web": {
@@ -38,7 +38,7 @@ def _flow(*, state: str, code_verifier: str | None) -> Flow:
     }
     return Flow.from_client_config(
         client_config,
-        scopes=list(GoogleProvider.scopes),
+        scopes=list(scopes or GoogleProvider.scopes),
         redirect_uri=redirect_uri,
         state=state,
         code_verifier=code_verifier,
@@ -46,13 +46,22 @@ def _flow(*, state: str, code_verifier: str | None) -> Flow:
     )
 
 
-def authorization_request_build(*, state: str) -> AuthorizationRequest:
-    """The URL to send the merchant to, with a fresh 128-character PKCE verifier (S256)."""
-    flow = _flow(state=state, code_verifier=None)
+def authorization_request_build(*, state: str, write_bookings: bool = False) -> AuthorizationRequest:
+    """The URL to send the merchant to, with a fresh 128-character PKCE verifier (S256).
+
+    ``write_bookings``: incremental authorization (SPEC §10). Only ``calendar.app.created`` is
+    asked, so the consent screen shows just that; ``include_granted_scopes=true`` makes the new
+    tokens cover the read-only grant as well (the token response's ``scope`` lists both), and
+    ``prompt=consent`` brings a new refresh token for that union, to be stored in place of the old.
+    https://developers.google.com/identity/protocols/oauth2/web-server#incrementalAuth
+    """
+    flow = _flow(state=state, code_verifier=None, scopes=(CALENDAR_APP_CREATED,) if write_bookings else None)
     url, _ = flow.authorization_url(
         access_type="offline",  # a refresh token, so syncs run without the merchant
         prompt="consent",  # always a new refresh token, also when reconnecting
-        include_granted_scopes="false",  # the token covers exactly what we ask for
+        # Connecting: the token covers exactly what we ask for. Two-way: what we ask for on
+        # top of what was granted.
+        include_granted_scopes="true" if write_bookings else "false",
     )
     return AuthorizationRequest(url=url, secret=flow.code_verifier)
 

@@ -27,6 +27,9 @@ CALENDAR_READONLY = "https://www.googleapis.com/auth/calendar.readonly"
 CALENDAR_EVENTS_READONLY = "https://www.googleapis.com/auth/calendar.events.readonly"
 CALENDARLIST_READONLY = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
 CALENDAR_FULL = "https://www.googleapis.com/auth/calendar"
+# Two-way (SPEC §10): make secondary calendars and change events in those only; with it the
+# product can neither read nor change any calendar it did not create.
+CALENDAR_APP_CREATED = "https://www.googleapis.com/auth/calendar.app.created"
 
 
 class GoogleProvider:
@@ -89,13 +92,21 @@ class GoogleProvider:
     def grants_calendar_read(cls, granted: set[str] | frozenset[str]) -> bool:
         return any(required <= granted for required in cls.sufficient_scope_sets)
 
+    @classmethod
+    def grants_booking_writes(cls, granted: set[str] | frozenset[str]) -> bool:
+        """Creating the bookings calendar and writing in it: ``calendar.app.created`` (what we
+        ask for), or the full ``calendar`` scope should a grant carry it."""
+        return CALENDAR_APP_CREATED in granted or CALENDAR_FULL in granted
+
     # -- connecting (the services call these; the OAuth libraries load only then)
 
     @classmethod
-    def authorization_request(cls, *, state: str) -> AuthorizationRequest:
+    def authorization_request(cls, *, state: str, write_bookings: bool = False) -> AuthorizationRequest:
+        """``write_bookings``: the incremental consent that turns two-way on, asking only
+        ``calendar.app.created`` on top of what the connection already granted."""
         from integrations.providers.google.oauth import authorization_request_build
 
-        return authorization_request_build(state=state)
+        return authorization_request_build(state=state, write_bookings=write_bookings)
 
     @classmethod
     def authorization_complete(

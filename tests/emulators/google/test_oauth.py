@@ -418,6 +418,52 @@ def test_include_granted_scopes(emu, monkeypatch):
     assert set(flow.credentials.granted_scopes) == {READONLY, EVENTS_READONLY}
 
 
+def test_incremental_write_consent_covers_the_earlier_grant_too(emu, monkeypatch):
+    """Two-way's consent: ask only ``calendar.app.created``; the new tokens read and write."""
+    monkeypatch.setenv("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
+    app_created = "https://www.googleapis.com/auth/calendar.app.created"
+    connect(emu)
+    flow = make_flow(emu, scopes=(app_created,))
+    url, _ = flow.authorization_url(include_granted_scopes="true", prompt="consent")
+    back = callback(follow(url))
+    assert set(back["scope"].split()) == {READONLY, app_created}
+    token = flow.fetch_token(code=back["code"])
+    assert set(token["scope"]) == {READONLY, app_created}
+    assert token["refresh_token"]
+    assert set(emu.granted_scopes(ANN)) == {READONLY, app_created}
+    headers = {"Authorization": "Bearer " + token["access_token"]}
+    api = emu.api_root + "calendar/v3/"
+    made = requests.post(api + "calendars", json={"summary": "Bookings"}, headers=headers, timeout=5)
+    assert made.status_code == 200
+    assert requests.get(api + "calendars/primary/events", headers=headers, timeout=5).status_code == 200
+    # The refreshed token covers the union as well.
+    refreshed = requests.post(
+        emu.token_uri,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token["refresh_token"],
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        },
+        timeout=5,
+    ).json()
+    assert set(refreshed["scope"].split()) == {READONLY, app_created}
+
+
+def test_without_include_granted_scopes_the_token_covers_only_what_was_asked(emu, monkeypatch):
+    monkeypatch.setenv("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")
+    app_created = "https://www.googleapis.com/auth/calendar.app.created"
+    connect(emu)
+    flow = make_flow(emu, scopes=(app_created,))
+    url, _ = flow.authorization_url(include_granted_scopes="false")
+    token = flow.fetch_token(authorization_response=follow(url).headers["Location"])
+    assert token["scope"] == [app_created]
+    headers = {"Authorization": "Bearer " + token["access_token"]}
+    listing = requests.get(emu.api_root + "calendar/v3/calendars/primary/events", headers=headers, timeout=5)
+    assert listing.status_code == 404  # app.created alone sees no calendar it did not create
+    assert set(emu.granted_scopes(ANN)) == {READONLY, app_created}  # the account remembers both
+
+
 def test_id_token_is_a_signed_jwt_with_the_email(emu):
     emu.set_auto_approve(True)
     flow = make_flow(emu, scopes=("openid", EMAIL))
