@@ -136,3 +136,30 @@ def test_the_open_week_shows_a_pushed_change_within_two_seconds_of_its_sync(page
         assert time.monotonic() < deadline, "the push never synced"
         time.sleep(0.05)
     expect(page.locator('#week .entry[data-kind="synced"]')).to_have_count(before + 1, timeout=2000)
+
+
+def test_adding_bookings_to_the_calendar_goes_through_consent_and_names_the_calendar(page, merchant, connected, app):
+    from scheduling import services
+    from tests.scheduling.helpers import at, next_weekday
+
+    panel = page.get_by_test_id("google-bookings")
+    switch = panel.get_by_label(f"Add my bookings to “{merchant.name} bookings”")
+    expect(switch).not_to_be_checked()
+    switch.check()
+    panel.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Allow").click()  # Google's consent screen, the narrow scope
+    page.wait_for_url("**/app/integrations?google=connected")
+    expect(page.get_by_test_id("google-bookings").get_by_role("checkbox")).to_be_checked()
+
+    monday = next_weekday(0)
+    services.booking_create(
+        merchant=merchant,
+        start=at(monday, "10:00"),
+        end=at(monday, "10:30"),
+        customer_name="Ada Lovelace",
+        customer_email="ada@example.com",
+        public=False,
+    )
+    page.goto("/app/integrations")
+    expect(page.get_by_test_id("google-bookings-calendar")).to_contain_text(f"Bookings go to {merchant.name} bookings")
+    expect(page.get_by_test_id("google-bookings-calendar")).to_contain_text("1 added")

@@ -138,3 +138,67 @@ def test_a_change_at_google_reaches_the_blocked_times_api_through_a_push_and_a_w
     wait_for(lambda: log.read_text().count("calendar_sync_task[") >= 4, "the worker's task log", log=log)
     done = [line for line in log.read_text().splitlines() if "calendar_sync_task[" in line and "succeeded" in line]
     assert len(done) >= 2, log.read_text()[-4000:]
+
+
+@pytest.fixture
+def retrying_worker(queue_to_redis, live_server, google_emulator, tmp_path):
+    """A worker whose task retries wait a fraction of a second (the production backoff, scaled down)."""
+    log = tmp_path / "worker.log"
+    env = worker_environment(
+        queue_to_redis,
+        GOOGLE_WEBHOOK_URL="",
+        CALENDAR_SYNC_RETRY_BASE_SECONDS="0.2",
+        CALENDAR_SYNC_RETRY_MAX_SECONDS="1",
+        GOOGLE_API_MAX_ATTEMPTS="1",
+    )
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"]
+    with log.open("w") as out:
+        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: worker.poll() is not None or " ready." in log.read_text(), "the worker to start", log=log)
+        assert worker.poll() is None, log.read_text()[-4000:]
+        yield log
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_google_down_during_a_booking_the_worker_retries_the_copy_until_it_lands(
+    retrying_worker, live_server, google_emulator, google_account, merchant
+):
+    """SPEC §10: the booking is confirmed at once; the worker's retries with backoff write its copy."""
+    from integrations.models import BookingCopy
+    from tests.integrations.conftest import STATUS_URL, callback, consent
+    from tests.scheduling.helpers import at as local_at
+    from tests.scheduling.helpers import next_weekday
+
+    log = retrying_worker
+    client = session_client(merchant)
+    assert connect(client)["Location"] == "/app/integrations?google=connected"
+    refused = client.patch(STATUS_URL, {"write_bookings": True}, content_type="application/json")
+    assert callback(client, consent(refused.json()["authorization_url"]))["Location"].endswith("google=connected")
+    google_emulator.inject_fault("calendars.insert", status=503, times=3)  # Google down for the first attempts
+
+    monday = next_weekday(0)
+    start, end = local_at(monday, "10:00"), local_at(monday, "10:30")
+    answer = requests.post(
+        f"{live_server.url}/api/v1/public/merchants/{merchant.slug}/bookings",
+        json={"start": start.isoformat(), "end": end.isoformat(), "customer_name": "Ada", "customer_email": "a@x.org"},
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+
+    copy = wait_for(
+        lambda: BookingCopy.objects.filter(state=BookingCopy.State.WRITTEN).first(), "the copy to land", log=log
+    )
+    assert copy.attempts == 4  # three refused by Google, the fourth landed
+    calendar_id = copy.connection.bookings_calendar_id
+    events = [e for e in google_emulator.list_stored_events(calendar_id) if e["status"] != "cancelled"]
+    assert [e["summary"] for e in events] == ["Ada (booking)"]
+    assert log.read_text().count("booking_copy_write_task[") >= 4
