@@ -489,6 +489,7 @@ def connection_disconnect(*, connection: CalendarConnection, delete_blocked_time
             refresh_token=None,
             token_expires_at=None,
             granted_scopes="",
+            write_bookings=False,  # stops writing; the bookings calendar stays the merchant's (§10)
             connected_at=None,
             last_synced_at=None,
             last_error="",

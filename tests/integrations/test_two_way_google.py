@@ -223,3 +223,20 @@ def test_a_failing_provider_leaves_the_decision_to_the_stored_blocks(google_conn
     with caplog.at_level(logging.WARNING, logger="integrations.services.live_check"):
         assert _public_booking(merchant, at(monday, "14:00"), at(monday, "14:30")).status_code == 201
     assert any("failed, stored blocks decide" in record.getMessage() for record in caplog.records)
+
+
+def test_disconnecting_stops_writing_and_leaves_the_calendar(
+    writing, merchant, quiet_google, django_capture_on_commit_callbacks
+):
+    monday = next_weekday(0)
+    _book(merchant, at(monday, "10:00"), at(monday, "10:30"), django_capture_on_commit_callbacks)
+    calendar_id = _bookings_calendar(writing)
+    assert writing.client.delete(STATUS_URL).status_code == 204
+    writes = len(quiet_google.calendar_writes())
+
+    _book(merchant, at(monday, "12:00"), at(monday, "12:30"), django_capture_on_commit_callbacks)
+
+    assert len(quiet_google.calendar_writes()) == writes
+    assert CalendarConnection.objects.get(pk=writing.connection.pk).write_bookings is False
+    assert calendar_id in quiet_google.calendar_ids(writing.email)
+    assert len(_live_events(quiet_google, calendar_id)) == 1
