@@ -164,3 +164,31 @@ def test_turning_it_off_stops_writing_and_keeps_the_calendar(
     assert len(caldav_user.proxy.writes()) == writes
     assert bookings_calendar in caldav_user.calendars()
     assert len(_events(caldav_user, bookings_calendar)) == 1
+
+
+def test_a_server_without_mkcalendar_lets_the_merchant_choose_the_calendar(
+    merchant, caldav_connect, caldav_user, django_capture_on_commit_callbacks
+):
+    chosen_url = caldav_user.calendar_create("kept-for-bookings", "Kept for bookings")
+    connected = caldav_connect()
+    chosen = connected.connection.calendars.get(external_id=chosen_url)
+    caldav_user.proxy.fail(403, method="MKCALENDAR", times=1000)
+    api = api_client_for(merchant)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.patch(STATUS, {"write_bookings": True}, format="json").status_code == 200
+    monday = next_weekday(0)
+    booking = _book(merchant, at(monday, "10:00"), at(monday, "10:30"), django_capture_on_commit_callbacks)
+    copy = BookingCopy.objects.get(booking=booking)
+    assert copy.state == BookingCopy.State.FAILED and "choose one of yours" in copy.last_error
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.patch(STATUS, {"bookings_calendar": chosen.pk}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["bookings_calendar"]["name"] == "Kept for bookings"
+    copy.refresh_from_db()
+    assert copy.state == BookingCopy.State.WRITTEN
+    [event] = _events(caldav_user, chosen_url)
+    assert str(event["SUMMARY"]) == "Ada Lovelace (booking)"
+    # The chosen calendar is no longer one we sync from.
+    assert not connected.connection.calendars.filter(external_id=chosen_url).exists()
