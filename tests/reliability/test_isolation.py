@@ -288,6 +288,14 @@ def test_every_merchant_endpoint_with_another_merchants_credentials_and_ids(vict
         "post", "/app/integrations/google/preferences", "app/integrations/google/preferences", (302,), {"x": "1"}
     )
     probe.page("post", "/app/integrations/google/sync", "app/integrations/google/sync", (302,))
+    probe.page(
+        "post",
+        "/app/integrations/google/bookings",
+        "app/integrations/<str:provider>/bookings",
+        (302,),
+        {"bookings_calendar": str(calendar_ids[0])},  # the victim's calendar as the intruder's bookings calendar
+    )
+    assert not CalendarConnection.objects.filter(merchant=victim.merchant, write_bookings=True).exists()
 
     kept = KeptBlockGroup.objects.create(merchant=victim.merchant, provider="google", calendar_external_id="x")
     probe.page(

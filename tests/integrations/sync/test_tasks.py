@@ -25,6 +25,7 @@ def test_beat_schedule_runs_renewal_periodic_sync_and_horizon_roll():
         "integrations.tasks.calendars_sync_periodic_task",
         "integrations.tasks.calendars_horizon_roll_task",
         "integrations.tasks.calendars_poll_task",
+        "integrations.tasks.booking_copies_retry_task",
     }
     assert tasks <= set(app.tasks)
     assert app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
