@@ -21,7 +21,6 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import BookingCopy, CalendarConnection, ExternalCalendar
@@ -76,7 +75,8 @@ def booking_copies_queue(*, booking_id: int, connection: CalendarConnection | No
     queued = 0
     for target in connections:
         if booking.is_cancelled:
-            copy = BookingCopy.objects.filter(booking=booking, connection=target).exclude(state="removed").first()
+            copies = BookingCopy.objects.filter(booking=booking, connection=target)
+            copy = copies.exclude(state=BookingCopy.State.REMOVED).first()
             if copy is None:
                 continue
         else:
@@ -112,8 +112,8 @@ def booking_copies_retry_due(*, now: dt.datetime | None = None) -> int:
         state__in=(BookingCopy.State.PENDING, BookingCopy.State.FAILED),
         connection__write_bookings=True,
         connection__status__in=WRITING,
-        updated_at__lt=stale,
-    ).filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=stale))
+        updated_at__lt=stale,  # every change of state and every attempt moves it
+    )
     ids = list(due.values_list("pk", flat=True)[:1000])
     with transaction.atomic():
         for copy_id in ids:
