@@ -30,7 +30,7 @@ import logging
 import time
 
 from django.http import HttpResponse
-from django.urls import get_script_prefix, resolve, reverse
+from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve, reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from config.throttled_log import ThrottledLog
@@ -82,11 +82,17 @@ class WebhookMiddleware:
         return self.get_response(request)
 
     def _webhook_views(self) -> dict[str, object]:
-        """``path_info -> view`` of the webhook routes, resolved once per process."""
+        """``path_info -> view`` of the webhook routes, resolved once per process (a URLconf
+        without them leaves the rest of the stack to answer)."""
         if self._views is None:
-            prefix = get_script_prefix()
-            paths = ["/" + reverse(name).removeprefix(prefix).lstrip("/") for name in WEBHOOK_URL_NAMES]
-            self._views = {path: resolve(path).func for path in paths}
+            prefix, views = get_script_prefix(), {}
+            for name in WEBHOOK_URL_NAMES:
+                try:
+                    path = "/" + reverse(name).removeprefix(prefix).lstrip("/")
+                    views[path] = resolve(path).func
+                except (NoReverseMatch, Resolver404):
+                    continue
+            self._views = views
         return self._views
 
 
