@@ -87,7 +87,51 @@ def watch(r: dict) -> list[str]:
         )
     syncs = [f.get("syncs", 0) for f in r["phases"]["watch"]]
     lines.append(f"| syncs caused by each load phase | {syncs} | | | |")
+    lines += _watch_extras(r)
     return lines
+
+
+def _watch_extras(r: dict) -> list[str]:
+    """CPU per request, p99 against the bare view's, nothing lost (results from before these lack them)."""
+    t, lines = r["targets"], []
+    if "watch_cpu_ms_per_request" in r:
+        cw, cb = r["watch_cpu_ms_per_request"], r["bare_cpu_ms_per_request"]
+        lines.append(f"| gunicorn CPU per request (median) | {cw:.2f} ms | {cb:.2f} ms | {cw / cb:.2f}x | |")
+    if "p99_within_1_5x_of_bare" in t:
+        lines.append(
+            f"| p99 against the bare view's (worst phases) | {r['watch_p99_ms']:.1f} ms | {r['bare_p99_ms']:.1f} ms "
+            f"| {r['watch_p99_ms'] / r['bare_p99_ms']:.2f}x | <= 1.5x: {_yes(t['p99_within_1_5x_of_bare'])} |"
+        )
+    if "nothing_lost" in t:
+        lines.append(
+            "| nothing lost: each phase's and the burst's last sync began after its last notification "
+            f"| {[f.get('covered') for f in r['phases']['watch']]}, burst {r['burst'].get('covered')} | | "
+            f"| {_yes(t['nothing_lost'])} |"
+        )
+    return lines
+
+
+def watch_microsoft(r: dict) -> list[str]:
+    t, b, p = r["targets"], r["burst"], r["parameters"]
+    return [
+        "### 3b. Graph change notifications under load (`bench.watch_microsoft`)",
+        "",
+        f"gunicorn, {p['workers']} sync workers; wrk, 1 thread, {p['connections']} connections, "
+        f"{p['seconds']} s per phase, {p['rounds']} rounds alternating; one `updated` item per POST.",
+        "",
+        "| figure | watch endpoint | bare view (same server) | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| requests/s (median) | {r['watch_rps_median']:.0f} | {r['bare_rps_median']:.0f} | {r['rps_ratio']:.0%} "
+        f"| >= 60%: {_yes(t['throughput_at_least_60pct_of_bare'])} |",
+        f"| p50 latency | {r['watch_p50_ms']:.1f} ms | {r['bare_p50_ms']:.1f} ms "
+        f"| {r['watch_p50_ms'] / r['bare_p50_ms']:.1f}x | |",
+        f"| burst: {b['notifications']} notifications in {b['seconds']:.1f} s | {b['syncs']} syncs | | "
+        f"| <= 2: {_yes(t['burst_at_most_2_syncs'])} |",
+        f"| syncs caused by each load phase | {[f.get('syncs', 0) for f in r['phases']['watch']]} | | | |",
+        f"| errors (wrk phases, burst statuses) | {[f['errors'] for f in r['phases']['watch']]}, {b['statuses']} "
+        f"| | | none: {_yes(t['no_errors'])} |",
+        *_watch_extras(r),
+    ]
 
 
 def freshness(r: dict) -> list[str]:
@@ -160,6 +204,7 @@ def main() -> None:
     sections = {
         "sync": sync,
         "watch": watch,
+        "watch_microsoft": watch_microsoft,
         "freshness": freshness,
         "availability": availability,
         "live_poll": live_poll,

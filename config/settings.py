@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # The week view's once-a-second change poll, answered before the rest (scheduling/live.py).
     "scheduling.live.LivePollMiddleware",
+    # The calendar providers' notification POSTs, answered before the rest (integrations/webhooks.py).
+    "integrations.webhooks.WebhookMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

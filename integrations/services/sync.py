@@ -19,9 +19,9 @@ syncs whatever its pace, and no change waits longer than the maximum delay (a lo
 costs one more sync per maximum delay). Burst notifications never make a running sync run
 again. With a worker the trailing sync is a task with a countdown; in eager mode (no
 broker: development, the demo) a daemon thread waits for it, so the webhook still answers
-at once. On Redis a notification's bookkeeping (message number, its time, the burst test
-and the pending key) is one Lua script; elsewhere the same steps through the cache API, on
-the same keys and values.
+at once. On Redis a notification's bookkeeping (message number, its time, the burst test,
+the pending key and the burst's trailing key) is one Lua script, one round trip; elsewhere
+the same steps through the cache API, on the same keys and values.
 The sync itself is ``integrations.sync.engine``; retries are the task's business.
 """
 
@@ -77,7 +77,8 @@ FULL_TRIGGERS = frozenset(
 HORIZON_SLACK = dt.timedelta(hours=12)  # a window this close to the horizon is not rolled yet
 SYNCABLE_STATUSES = (CalendarConnection.Status.ACTIVE, CalendarConnection.Status.ERROR)
 MESSAGE_TTL_SECONDS = 32 * 24 * 3600  # a channel's highest message number: longer than any channel lives
-IN_BURST = "in_burst"
+IN_BURST = "in_burst"  # a notification inside a burst that asked for the burst's trailing sync
+IN_BURST_SCHEDULED = "in_burst_scheduled"  # inside a burst whose trailing sync is already scheduled
 
 
 def _pending_key(calendar_id: int) -> str:
@@ -131,7 +132,9 @@ def calendar_sync_request(*, calendar_id: int, trigger: str, message: tuple[str,
         if noted is None:
             return None
         if noted == IN_BURST:
-            _trailing_sync_schedule(calendar_id=calendar_id)
+            _trailing_sync_start(calendar_id=calendar_id)
+            return True
+        if noted == IN_BURST_SCHEDULED:
             return True
         if not noted:
             return False
@@ -150,9 +153,12 @@ def _sync_running(calendar_id: int) -> bool:
 
 
 def _request_note(*, calendar_id: int, trigger: str, message: tuple[str, int] | None) -> bool | str | None:
-    """Note a coalesced request: None when ``message`` is a repeat; :data:`IN_BURST` for a
-    notification less than the settle time after the previous one (it touches no pending
-    key); otherwise whether the pending key was added. Every notification notes its time.
+    """Note a coalesced request: None when ``message`` is a repeat; for a notification less
+    than the settle time after the previous one (it touches no pending key), False when a
+    queued sync covers it, else :data:`IN_BURST` when it added the burst's trailing key (the
+    caller starts the trailing sync) or :data:`IN_BURST_SCHEDULED` when that key was there;
+    otherwise whether the pending key was added. Every notification notes its time. On Redis
+    all of it is one round trip (the webhook's only one).
     """
     now = _now_ms()
     notified = _notified_key(calendar_id) if trigger == SyncRun.Trigger.NOTIFICATION else None
@@ -169,7 +175,10 @@ def _request_note(*, calendar_id: int, trigger: str, message: tuple[str, int] | 
         cache.set(notified, now, timeout=PENDING_TTL_SECONDS)
         if previous is not None and now - previous < _settle_ms():
             # A sync still queued starts later and covers this one; else the burst's trailing sync.
-            return False if cache.get(_pending_key(calendar_id)) is not None else IN_BURST
+            if cache.get(_pending_key(calendar_id)) is not None:
+                return False
+            added = cache.add(_trailing_key(calendar_id), now, timeout=PENDING_TTL_SECONDS)
+            return IN_BURST if added else IN_BURST_SCHEDULED
     return cache.add(_pending_key(calendar_id), trigger, timeout=PENDING_TTL_SECONDS)
 
 
@@ -177,11 +186,12 @@ def _settle_ms() -> int:
     return int(settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS * 1000)
 
 
-# KEYS: pending, notified ("" for other triggers), message key ("" when none), burst clock.
-# ARGV: pending value, pending TTL, now (ms), message number (canonical decimal, not negative),
-# its TTL, settle time (ms). Numbers are compared as decimal strings (length first): exact
-# beyond 2^53, unlike Lua's numbers. Returns false (a repeat), -1 (in a burst, no sync queued:
-# the trailing sync), 1 (pending added: sync now) or 0 (a queued sync covers it).
+# KEYS: pending, notified ("" for other triggers), message key ("" when none), burst clock,
+# trailing. ARGV: pending value, pending TTL, now (ms), message number (canonical decimal, not
+# negative), its TTL, settle time (ms). Numbers are compared as decimal strings (length first):
+# exact beyond 2^53, unlike Lua's numbers. Returns false (a repeat), -1 (in a burst, no sync
+# queued, trailing key added: start the trailing sync), -2 (in a burst, trailing sync already
+# scheduled), 1 (pending added: sync now) or 0 (a queued sync covers it).
 _REQUEST_NOTE = """
 if KEYS[3] ~= '' then
   local last = redis.call('GET', KEYS[3])
@@ -199,7 +209,10 @@ if KEYS[2] ~= '' then
     if redis.call('EXISTS', KEYS[1]) == 1 then
       return 0
     end
-    return -1
+    if redis.call('SET', KEYS[5], ARGV[3], 'NX', 'EX', ARGV[2]) then
+      return -1
+    end
+    return -2
   end
 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
@@ -213,13 +226,15 @@ _serializer = RedisSerializer()
 def _request_note_redis(script, calendar_id, trigger, message, notified, now) -> bool | str | None:
     keys = [cache.make_key(_pending_key(calendar_id)), cache.make_key(notified) if notified else ""]
     keys.append(cache.make_key(message[0]) if message is not None else "")
-    keys.append(cache.make_key(_burst_clock_key(calendar_id)))
+    keys += [cache.make_key(_burst_clock_key(calendar_id)), cache.make_key(_trailing_key(calendar_id))]
     argv = [_serializer.dumps(trigger), PENDING_TTL_SECONDS, now]
     argv += [str(message[1]) if message is not None else "", MESSAGE_TTL_SECONDS, _settle_ms()]
     result = script(keys=keys, args=argv)
     if result is None:
         return None
-    return IN_BURST if result == -1 else bool(result)
+    if result < 0:
+        return IN_BURST if result == -1 else IN_BURST_SCHEDULED
+    return bool(result)
 
 
 def _request_note_script():
@@ -241,10 +256,9 @@ def _request_note_script_on(location: str):
 # --- the trailing sync of a burst -------------------------------------------------------------
 
 
-def _trailing_sync_schedule(*, calendar_id: int) -> None:
-    """Make sure one trailing sync is scheduled for the burst going on (none when one is)."""
-    if not cache.add(_trailing_key(calendar_id), _now_ms(), timeout=PENDING_TTL_SECONDS):
-        return
+def _trailing_sync_start(*, calendar_id: int) -> None:
+    """Schedule the trailing sync of the burst going on; its trailing key was just added
+    (by :func:`_request_note`), so this runs once per burst."""
     if _eager():
         threading.Thread(target=_trailing_sync_wait, args=(calendar_id,), daemon=True).start()
         return

@@ -10,7 +10,14 @@ import pytest
 from django.core.cache import cache
 
 from integrations.models import SyncRun
-from integrations.services.sync import IN_BURST, _notified_key, _pending_key, _request_note
+from integrations.services.sync import (
+    IN_BURST,
+    IN_BURST_SCHEDULED,
+    _notified_key,
+    _pending_key,
+    _request_note,
+    _trailing_key,
+)
 
 NOTIFICATION = SyncRun.Trigger.NOTIFICATION
 
@@ -65,6 +72,19 @@ def test_a_notification_inside_a_burst_touches_no_pending_key(any_cache, setting
     assert note(None) == IN_BURST
     assert cache.get(_pending_key(7)) is None
     assert cache.get(_notified_key(7)) >= first
+
+
+def test_only_the_first_notification_of_a_burst_asks_for_its_trailing_sync(any_cache, settings):
+    settings.CALENDAR_NOTIFICATION_SETTLE_SECONDS = 60
+    assert note(None) is True
+    cache.delete(_pending_key(7))  # the worker took the burst's first sync
+    assert note(None) == IN_BURST
+    since = cache.get(_trailing_key(7))
+    assert isinstance(since, int)
+    assert note(None) == IN_BURST_SCHEDULED
+    assert note(None) == IN_BURST_SCHEDULED
+    assert cache.get(_trailing_key(7)) == since
+    assert cache.get(_pending_key(7)) is None
 
 
 def test_a_notification_after_the_settle_time_starts_a_new_burst(any_cache, settings):
