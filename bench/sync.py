@@ -137,12 +137,12 @@ def store_floor(connection, calendar, blocks: list, page: int = 2500) -> float:
 
     now = timezone.now()
     rows = [
-        (connection.merchant_id, calendar.pk, key, "google", b.start, b.end, b.all_day, "", now, now)
+        (connection.merchant_id, calendar.pk, key, "google", b.start, b.end, b.all_day, "", str(b.reason), now, now)
         for key, b in blocks
     ]
     statement = (
         'COPY scheduling_blockedtime (merchant_id, calendar_id, external_key, source, start, "end", all_day, '
-        "note, created_at, updated_at) FROM STDIN"
+        "note, reason, created_at, updated_at) FROM STDIN"
     )
     started = time.perf_counter()
     for i in range(0, len(rows), page):

@@ -16,6 +16,7 @@ https://developers.google.com/calendar/api/guides/sync
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -28,7 +29,8 @@ from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
 from integrations.providers.base import CalendarClient, CursorExpired, ReauthRequired
-from integrations.sync.rules import BlockInterval, BusyPreferences, Window, event_block
+from integrations.sync.readahead import read_ahead
+from integrations.sync.rules import BusyPreferences, Window, page_blocks
 from integrations.sync.store import WriteCounts, blocked_times_apply, blocked_times_sweep
 from scheduling.services import merchant_changed
 
@@ -134,7 +136,11 @@ def _rolls_from_storage(calendar: ExternalCalendar, client: CalendarClient, trig
     )
 
 
-def _apply_pages(calendar, client, *, cursor, window: Window, progress: _Progress, heartbeat, lister=None) -> None:
+def _apply_pages(
+    calendar, client, *, cursor, window: Window, progress: _Progress, heartbeat, lister=None, ahead=False
+) -> None:
+    """Apply a listing page by page. ``ahead``: fetch page n+1 in a thread while page n is
+    applied (``readahead``), for clients that say their listing may run on one."""
     prefs = _preferences(calendar.connection)
     zone = calendar.connection.merchant.zone
     if lister is None:
@@ -143,24 +149,32 @@ def _apply_pages(calendar, client, *, cursor, window: Window, progress: _Progres
         )
     else:
         pages = lister(calendar.external_id, window_start=window.start, window_end=window.end)
-    for page in pages:
-        blocks: dict[str, BlockInterval | None] = {}
-        for event in page.events:
-            # A repeated id within a page: the later entry is the newer state.
-            blocks[event.id] = event_block(event, prefs=prefs, zone=zone, window=window)
-        progress.writes.add(blocked_times_apply(calendar=calendar, blocks=blocks, replaced_groups=page.replaced_groups))
-        progress.kept.update(key for key, interval in blocks.items() if interval is not None)
-        progress.pages += 1
-        progress.events_seen += len(page.events)
-        if page.next_cursor:
-            progress.cursor = page.next_cursor
-        if heartbeat is not None:
-            heartbeat()
+    reading = read_ahead(pages) if ahead and _reads_ahead(client) else contextlib.nullcontext(pages)
+    with reading as listed:
+        for page in listed:
+            blocks = page_blocks(page.events, prefs=prefs, zone=zone, window=window)
+            progress.writes.add(
+                blocked_times_apply(calendar=calendar, blocks=blocks, replaced_groups=page.replaced_groups)
+            )
+            progress.kept.update(key for key, interval in blocks.items() if interval is not None)
+            progress.pages += 1
+            progress.events_seen += len(page.events)
+            if page.next_cursor:
+                progress.cursor = page.next_cursor
+            if heartbeat is not None:
+                heartbeat()
+
+
+def _reads_ahead(client: CalendarClient) -> bool:
+    """The client's listing does no database work and may run on another thread (``readahead``)."""
+    return bool(getattr(client, "reads_ahead", False)) and getattr(settings, "CALENDAR_SYNC_READ_AHEAD", True)
 
 
 def _full(calendar, client, now, progress: _Progress, heartbeat, lister=None) -> None:
     window = sync_window(now)
-    _apply_pages(calendar, client, cursor=None, window=window, progress=progress, heartbeat=heartbeat, lister=lister)
+    _apply_pages(
+        calendar, client, cursor=None, window=window, progress=progress, heartbeat=heartbeat, lister=lister, ahead=True
+    )
     progress.writes.deleted += blocked_times_sweep(calendar=calendar, keep=progress.kept, ending_after=window.start)
     calendar.window_end = window.end
 

@@ -141,7 +141,14 @@ def _parse_instant(value: str | None) -> dt.datetime | None:
 
 
 class MicrosoftCalendarClient:
-    """Read-only Graph calendars for one connection. One per task (not thread-safe)."""
+    """Read-only Graph calendars for one connection. One per task (not thread-safe).
+
+    ``reads_ahead``: its listing does no database work (rotated tokens go to ``on_tokens``,
+    which the service runs on the sync's own thread), so the engine may run it one page ahead
+    on another thread, never two calls at once (``integrations.sync.readahead``).
+    """
+
+    reads_ahead = True
 
     def __init__(self, connection, *, on_tokens: TokensSaved | None = None):
         self.connection = connection

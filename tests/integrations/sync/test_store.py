@@ -96,17 +96,18 @@ def test_the_unique_constraint_refuses_a_duplicate_key(calendar, merchant):
 def test_a_page_insert_is_checked_like_an_insert(calendar, merchant):
     """The per-page insert (COPY on PostgreSQL, bulk INSERT elsewhere) meets the same constraints."""
 
-    def block(key: str, length: int = 1) -> BlockedTime:
-        end = T0 + length * HOUR
-        return BlockedTime(merchant=merchant, calendar=calendar, external_key=key, source="google", start=T0, end=end)
+    def block(key: str, length: int = 1) -> tuple[str, BlockInterval]:
+        return key, BlockInterval(start=T0, end=T0 + length * HOUR, reason=BlockReason.TENTATIVE)
 
-    _insert([block("a"), block("b")])
+    _insert(calendar, [block("a"), block("b")])
     with pytest.raises(IntegrityError), transaction.atomic():
-        _insert([block("c"), block("a")])  # duplicate key
+        _insert(calendar, [block("c"), block("a")])  # duplicate key
     with pytest.raises(IntegrityError), transaction.atomic():
-        _insert([block("d", length=0)])  # end not after start
+        _insert(calendar, [block("d", length=0)])  # end not after start
     assert set(stored(calendar)) == {"a", "b"}
-    assert all(b.created_at and b.updated_at for b in BlockedTime.objects.filter(calendar=calendar))
+    rows = BlockedTime.objects.filter(calendar=calendar)
+    assert all(b.created_at and b.updated_at and b.merchant_id == merchant.pk for b in rows)
+    assert {(b.source, b.reason, b.note) for b in rows} == {("google", "tentative", "")}
 
 
 # --- the reason a synced block blocks ------------------------------------------------------
