@@ -167,7 +167,7 @@ def _apply_pages(
 
 def _reads_ahead(client: CalendarClient) -> bool:
     """The client's listing does no database work and may run on another thread (``readahead``)."""
-    return bool(getattr(client, "reads_ahead", False)) and getattr(settings, "CALENDAR_SYNC_READ_AHEAD", True)
+    return bool(getattr(client, "reads_ahead", False)) and settings.CALENDAR_SYNC_READ_AHEAD
 
 
 def _full(calendar, client, now, progress: _Progress, heartbeat, lister=None) -> None:
