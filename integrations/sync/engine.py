@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
@@ -79,10 +79,6 @@ def calendar_sync(
     """
     now = timezone.now()
     full = full or needs_full_sync(calendar, now)
-    # The caller holds the calendar's lock, so a run still marked running was cut off.
-    SyncRun.objects.filter(calendar=calendar, status=SyncRun.Status.RUNNING).update(
-        status=SyncRun.Status.FAILED, finished_at=now, error=INTERRUPTED
-    )
     run = SyncRun.objects.create(
         calendar=calendar,
         trigger=trigger,
@@ -203,7 +199,24 @@ def _finish(run: SyncRun, progress: _Progress, started: float, status: str, erro
     run.blocks_deleted = progress.writes.deleted
     run.status, run.error = status, error
     # An UPDATE, never an INSERT: a calendar deleted meanwhile (disconnect) took its runs along.
-    SyncRun.objects.filter(pk=run.pk).update(**{name: getattr(run, name) for name in _RUN_RESULT_FIELDS})
+    # The same statement closes runs still marked running: the caller holds the calendar's
+    # lock, so they were cut off (a worker killed mid-run); one round trip fewer per sync.
+    ours = Q(pk=run.pk)
+    closed = {
+        "status": Value(SyncRun.Status.FAILED),
+        "finished_at": Value(run.finished_at),
+        "error": Value(INTERRUPTED),
+    }
+    SyncRun.objects.filter(ours | Q(calendar_id=run.calendar_id, status=SyncRun.Status.RUNNING)).update(
+        **{
+            name: Case(
+                When(ours, then=Value(getattr(run, name))),
+                default=closed.get(name, F(name)),
+                output_field=SyncRun._meta.get_field(name),
+            )
+            for name in _RUN_RESULT_FIELDS
+        }
+    )
 
 
 def _record_success(run: SyncRun, calendar: ExternalCalendar, progress: _Progress, started, *, full, now) -> None:

@@ -27,6 +27,7 @@ from integrations.providers.base import GROUP_SEPARATOR
 from integrations.sync.rules import BlockInterval
 from scheduling.models import BlockedTime
 
+_UPDATED = ("start", "end", "all_day", "reason", "updated_at")
 DELETE_CHUNK = 500  # ids per DELETE when sweeping; keeps SQLite under its parameter limit
 
 
@@ -96,8 +97,11 @@ def blocked_times_apply(
             )
     if to_create:
         _insert(calendar, to_create)
-    if to_update:
-        BlockedTime.objects.bulk_update(to_update, ["start", "end", "all_day", "reason", "updated_at"])
+    if len(to_update) == 1:  # an incremental sync's usual page: a plain UPDATE, no CASE to build
+        [block] = to_update
+        BlockedTime.objects.filter(pk=block.pk).update(**{name: getattr(block, name) for name in _UPDATED})
+    elif to_update:
+        BlockedTime.objects.bulk_update(to_update, _UPDATED)
     if to_delete:
         BlockedTime.objects.filter(pk__in=to_delete).delete()
     return WriteCounts(upserted=len(to_create) + len(to_update), deleted=len(to_delete) + replaced)
