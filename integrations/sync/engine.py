@@ -31,7 +31,7 @@ from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
 from integrations.providers.base import CalendarClient, CursorExpired, ReauthRequired
 from integrations.sync.readahead import read_ahead
 from integrations.sync.rules import BusyPreferences, Window, page_blocks
-from integrations.sync.store import WriteCounts, blocked_times_apply, blocked_times_sweep
+from integrations.sync.store import WriteCounts, blocked_times_apply, blocked_times_stored, blocked_times_sweep
 from scheduling.services import merchant_changed
 
 logger = logging.getLogger(__name__)
@@ -133,9 +133,10 @@ def _rolls_from_storage(calendar: ExternalCalendar, client: CalendarClient, trig
 
 
 def _apply_pages(
-    calendar, client, *, cursor, window: Window, progress: _Progress, heartbeat, lister=None, ahead=False
+    calendar, client, *, cursor, window: Window, progress: _Progress, heartbeat, lister=None, stored=None
 ) -> None:
-    """Apply a listing page by page. ``ahead``: fetch page n+1 in a thread while page n is
+    """Apply a listing page by page. ``stored`` (a full sync): the calendar's stored blocks,
+    read once; the listing is then read ahead, page n+1 fetched on a thread while page n is
     applied (``readahead``), for clients that say their listing may run on one."""
     prefs = _preferences(calendar.connection)
     zone = calendar.connection.merchant.zone
@@ -145,12 +146,15 @@ def _apply_pages(
         )
     else:
         pages = lister(calendar.external_id, window_start=window.start, window_end=window.end)
-    reading = read_ahead(pages) if ahead and _reads_ahead(client) else contextlib.nullcontext(pages)
+    ahead = stored is not None and _reads_ahead(client)
+    reading = read_ahead(pages) if ahead else contextlib.nullcontext(pages)
     with reading as listed:
         for page in listed:
             blocks = page_blocks(page.events, prefs=prefs, zone=zone, window=window)
             progress.writes.add(
-                blocked_times_apply(calendar=calendar, blocks=blocks, replaced_groups=page.replaced_groups)
+                blocked_times_apply(
+                    calendar=calendar, blocks=blocks, replaced_groups=page.replaced_groups, stored=stored
+                )
             )
             progress.kept.update(key for key, interval in blocks.items() if interval is not None)
             progress.pages += 1
@@ -168,10 +172,20 @@ def _reads_ahead(client: CalendarClient) -> bool:
 
 def _full(calendar, client, now, progress: _Progress, heartbeat, lister=None) -> None:
     window = sync_window(now)
+    stored = blocked_times_stored(calendar=calendar)  # one read for every page and the sweep
     _apply_pages(
-        calendar, client, cursor=None, window=window, progress=progress, heartbeat=heartbeat, lister=lister, ahead=True
+        calendar,
+        client,
+        cursor=None,
+        window=window,
+        progress=progress,
+        heartbeat=heartbeat,
+        lister=lister,
+        stored=stored,
     )
-    progress.writes.deleted += blocked_times_sweep(calendar=calendar, keep=progress.kept, ending_after=window.start)
+    progress.writes.deleted += blocked_times_sweep(
+        calendar=calendar, keep=progress.kept, ending_after=window.start, stored=stored
+    )
     calendar.window_end = window.end
 
 

@@ -2,7 +2,8 @@
 
 A page of events costs a constant number of queries whatever its size: one SELECT of the
 blocks already stored for the page's keys, one bulk INSERT of new ones, one bulk UPDATE
-of moved ones, one DELETE of the ones that stopped being busy. Unchanged blocks are not
+of moved ones, one DELETE of the ones that stopped being busy. A full sync reads the
+calendar's stored blocks once instead (:class:`StoredBlocks`), for every page and the sweep. Unchanged blocks are not
 written at all, so re-running a sync changes nothing. (SQLite splits bulk statements into
 batches of ~100 rows because of its bound-parameter limit; PostgreSQL does not.)
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -46,12 +47,39 @@ def _same(stored: tuple, interval: BlockInterval) -> bool:
     return start == interval.start and end == interval.end and all_day == interval.all_day and reason == interval.reason
 
 
+_STORED = ("id", "external_key", "start", "end", "all_day", "reason")
+
+
+def _stored_rows(queryset) -> dict[str, tuple]:
+    return {row[1]: (row[0], *row[2:]) for row in queryset.values_list(*_STORED)}
+
+
+@dataclass(slots=True)
+class StoredBlocks:
+    """A full sync's picture of the calendar's stored blocks: read once at its start
+    (:func:`blocked_times_stored`) and kept current by every write it makes, so its pages
+    and its sweep need no SELECT of their own (the sync lock keeps other writers out).
+
+    ``rows``: key -> (pk, start, end, all_day, reason) of blocks whose pk is known;
+    ``inserted``: keys this sync inserted (``COPY`` hands back no pk: re-read if seen again).
+    """
+
+    rows: dict[str, tuple]
+    inserted: set[str] = field(default_factory=set)
+
+
+def blocked_times_stored(*, calendar: ExternalCalendar) -> StoredBlocks:
+    """Every stored block of the calendar, in one query (none on a first sync)."""
+    return StoredBlocks(rows=_stored_rows(BlockedTime.objects.filter(calendar=calendar)))
+
+
 @transaction.atomic
 def blocked_times_apply(
     *,
     calendar: ExternalCalendar,
     blocks: Mapping[str, BlockInterval | None],
     replaced_groups: Iterable[str] = (),
+    stored: StoredBlocks | None = None,
 ) -> WriteCounts:
     """Make the calendar's stored blocks for ``blocks``' keys match it exactly.
 
@@ -60,34 +88,39 @@ def blocked_times_apply(
     a stored block whose key is ``group + GROUP_SEPARATOR + ...`` and not in ``blocks``
     goes (one more DELETE per page; see ``EventPage.replaced_groups``).
 
-    Stored rows are read as tuples and new ones written as tuples: model instances only for
-    the (few) moved blocks ``bulk_update`` needs (building 2,500 instances per page was a
-    fifth of a full sync's time, bench/sync.py).
+    ``stored`` (a full sync): what is stored is known, no SELECT; it is updated with what
+    this call writes. Stored rows are read as tuples and new ones written as tuples: model
+    instances only for the (few) moved blocks ``bulk_update`` needs (building 2,500
+    instances per page was a fifth of a full sync's time, bench/sync.py).
     """
-    replaced = _groups_replace(calendar=calendar, groups=replaced_groups, keep=blocks)
+    replaced = _groups_replace(calendar=calendar, groups=replaced_groups, keep=blocks, stored=stored)
     if not blocks:
         return WriteCounts(deleted=replaced)
-    existing = {
-        row[1]: (row[0], *row[2:])
-        for row in BlockedTime.objects.filter(calendar=calendar, external_key__in=list(blocks)).values_list(
-            "id", "external_key", "start", "end", "all_day", "reason"
-        )
-    }
+    if stored is None:
+        existing = _stored_rows(BlockedTime.objects.filter(calendar=calendar, external_key__in=list(blocks)))
+    else:
+        existing = {key: stored.rows[key] for key in blocks if key in stored.rows}
+        again = [key for key in blocks if key in stored.inserted]  # a repeated id across pages: rare
+        if again:
+            existing |= _stored_rows(BlockedTime.objects.filter(calendar=calendar, external_key__in=again))
     to_create: list[tuple[str, BlockInterval]] = []
     to_update: list[BlockedTime] = []
     to_delete: list[int] = []
+    deleted_keys: list[str] = []
     now = timezone.now()
     for key, interval in blocks.items():
-        stored = existing.get(key)
+        row = existing.get(key)
         if interval is None:
-            if stored is not None:
-                to_delete.append(stored[0])
-        elif stored is None:
+            if row is not None:
+                to_delete.append(row[0])
+                deleted_keys.append(key)
+        elif row is None:
             to_create.append((key, interval))
-        elif not _same(stored, interval):
+        elif not _same(row, interval):
             to_update.append(
                 BlockedTime(
-                    pk=stored[0],
+                    pk=row[0],
+                    external_key=key,
                     start=interval.start,
                     end=interval.end,
                     all_day=interval.all_day,
@@ -104,22 +137,36 @@ def blocked_times_apply(
         BlockedTime.objects.bulk_update(to_update, _UPDATED)
     if to_delete:
         BlockedTime.objects.filter(pk__in=to_delete).delete()
+    if stored is not None:
+        stored.inserted.update(key for key, _interval in to_create)
+        for block in to_update:
+            stored.rows[block.external_key] = (block.pk, block.start, block.end, block.all_day, block.reason)
+            stored.inserted.discard(block.external_key)
+        for key in deleted_keys:
+            stored.rows.pop(key, None)
+            stored.inserted.discard(key)
     return WriteCounts(upserted=len(to_create) + len(to_update), deleted=len(to_delete) + replaced)
 
 
-def _groups_replace(*, calendar: ExternalCalendar, groups: Iterable[str], keep: Mapping[str, object]) -> int:
+def _groups_replace(
+    *, calendar: ExternalCalendar, groups: Iterable[str], keep: Mapping[str, object], stored: StoredBlocks | None
+) -> int:
     condition = Q()
     for group in set(groups):
         condition |= Q(external_key__startswith=group + GROUP_SEPARATOR)
     if not condition:
         return 0
     stale = [
-        pk
+        (pk, key)
         for pk, key in BlockedTime.objects.filter(condition, calendar=calendar).values_list("pk", "external_key")
         if key not in keep
     ]
     if stale:
-        BlockedTime.objects.filter(pk__in=stale).delete()
+        BlockedTime.objects.filter(pk__in=[pk for pk, _key in stale]).delete()
+    if stored is not None:
+        for _pk, key in stale:
+            stored.rows.pop(key, None)
+            stored.inserted.discard(key)
     return len(stale)
 
 
@@ -173,20 +220,22 @@ def _insert(calendar: ExternalCalendar, rows: list[tuple[str, BlockInterval]]) -
             write((merchant_id, calendar_id, key, source, i.start, i.end, i.all_day, note, str(i.reason), now, now))
 
 
-def blocked_times_sweep(*, calendar: ExternalCalendar, keep: Iterable[str], ending_after: dt.datetime) -> int:
+def blocked_times_sweep(
+    *, calendar: ExternalCalendar, keep: Iterable[str], ending_after: dt.datetime, stored: StoredBlocks | None = None
+) -> int:
     """Delete the calendar's blocks ending after ``ending_after`` whose key is not in ``keep``.
 
     The reconcile step of a full sync: what the full listing did not return as busy is
     gone at the provider. Blocks that ended before the window are history and stay.
+    ``stored``: the sync's own picture of the stored blocks (no SELECT); every block it
+    inserted is in ``keep``, so only rows with a known pk can be stale.
     """
     keep = set(keep)
-    stale = [
-        pk
-        for pk, key in BlockedTime.objects.filter(calendar=calendar, end__gt=ending_after).values_list(
-            "pk", "external_key"
-        )
-        if key not in keep
-    ]
+    if stored is None:
+        rows = BlockedTime.objects.filter(calendar=calendar, end__gt=ending_after).values_list("pk", "external_key")
+        stale = [pk for pk, key in rows if key not in keep]
+    else:
+        stale = [row[0] for key, row in stored.rows.items() if row[2] > ending_after and key not in keep]
     for i in range(0, len(stale), DELETE_CHUNK):
         BlockedTime.objects.filter(pk__in=stale[i : i + DELETE_CHUNK]).delete()
     return len(stale)

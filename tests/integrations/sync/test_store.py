@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.models import CalendarConnection, ExternalCalendar
 from integrations.sync.rules import BlockInterval, BlockReason
-from integrations.sync.store import _insert, blocked_times_apply, blocked_times_sweep
+from integrations.sync.store import _insert, blocked_times_apply, blocked_times_stored, blocked_times_sweep
 from scheduling.models import BlockedTime
 
 T0 = dt.datetime(2030, 5, 6, 8, 0, tzinfo=dt.UTC)
@@ -180,3 +180,26 @@ def test_the_postgresql_copy_insert_writes_the_reason(calendar, merchant):
         blocks={f"p{i}": BlockInterval(T0, T0 + HOUR, reason=BlockReason.TENTATIVE) for i in range(5)},
     )
     assert {reasons(calendar)[f"p{i}"] for i in range(5)} == {"tentative"}
+
+
+# --- a full sync's one read of the stored blocks ----------------------------------------------
+
+
+def test_a_full_sync_reads_the_stored_blocks_once_and_keeps_its_picture_current(calendar):
+    """With ``stored`` no page SELECTs, a key repeated on a later page is re-read (COPY hands back
+    no pk), and the sweep works from the picture: the same blocks as reading the table."""
+    blocked_times_apply(calendar=calendar, blocks={"moved": interval(1), "freed": interval(2), "gone": interval(3)})
+    picture = blocked_times_stored(calendar=calendar)
+    with CaptureQueriesContext(connection) as queries:
+        first = blocked_times_apply(
+            calendar=calendar, blocks={"moved": interval(5), "freed": None, "new": interval(6)}, stored=picture
+        )
+    assert not [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    again = blocked_times_apply(calendar=calendar, blocks={"new": interval(7)}, stored=picture)  # re-read, moved
+    assert (first.upserted, first.deleted, again.upserted) == (2, 1, 1)
+    deleted = blocked_times_sweep(calendar=calendar, keep={"moved", "new"}, ending_after=T0, stored=picture)
+    assert deleted == 1  # "gone"
+    assert stored(calendar) == {
+        "moved": (T0 + 5 * HOUR, T0 + 6 * HOUR, False),
+        "new": (T0 + 7 * HOUR, T0 + 8 * HOUR, False),
+    }
