@@ -157,20 +157,11 @@ def test_the_postgresql_copy_insert_writes_the_reason(calendar, merchant):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://...")
 
-    def block(key: str, reason: str, *, all_day: bool = False) -> BlockedTime:
-        return BlockedTime(
-            merchant=merchant,
-            calendar=calendar,
-            external_key=key,
-            source="google",
-            start=T0,
-            end=T0 + HOUR,
-            all_day=all_day,
-            reason=reason,
-        )
+    def block(key: str, reason: str, *, all_day: bool = False) -> tuple[str, BlockInterval]:
+        return key, BlockInterval(start=T0, end=T0 + HOUR, all_day=all_day, reason=BlockReason(reason))
 
     with CaptureQueriesContext(connection) as queries:
-        _insert([block("b", "busy"), block("t", "tentative"), block("d", "all_day", all_day=True)])
+        _insert(calendar, [block("b", "busy"), block("t", "tentative"), block("d", "all_day", all_day=True)])
     # COPY goes past Django's cursor wrapper: no INSERT was made, yet the rows are there.
     assert not [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
     assert reasons(calendar) == {"b": "busy", "t": "tentative", "d": "all_day"}
