@@ -127,3 +127,13 @@ def test_a_token_refreshed_on_the_read_ahead_thread_is_saved_on_the_syncs_own(gc
     saved = CalendarConnection.objects.get(pk=calendar.connection_id).access_token
     assert saved and saved != before
     assert gcal.emulator.calls("token")  # it really was refreshed
+
+
+def test_the_thread_switch_interval_is_short_during_a_read_ahead_and_restored_after():
+    import sys
+
+    before = sys.getswitchinterval()
+    with read_ahead(iter([1])) as pages:
+        assert sys.getswitchinterval() <= 0.001
+        assert list(pages) == [1]
+    assert sys.getswitchinterval() == before
