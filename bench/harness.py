@@ -223,13 +223,19 @@ MS_CLIENT_SECRET = "bench-microsoft-client-secret"
 
 
 def start_microsoft_emulator(processes: Processes, *, listing_latency: float = 0.0):
-    """The Microsoft emulator in its own process: HTTPS with its own test CA (trustme), kept in
-    ``bench/results/microsoft-ca/``; this process and the ones it starts trust it through
+    """The Microsoft emulator in its own process: HTTPS with its own test CA (trustme), in a
+    temporary directory of this run (removed at exit; benchmarks running side by side each
+    have their own); this process and the ones it starts trust it through
     ``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE``. Returns its ``EmulatorControl``."""
+    import atexit
+    import shutil
+    import tempfile
+
     from integrations.emulators.microsoft.control import EmulatorControl
 
     port = free_port()
-    ca_dir = RESULTS_DIR / "microsoft-ca"
+    ca_dir = Path(tempfile.mkdtemp(prefix="bench-microsoft-ca-"))
+    atexit.register(shutil.rmtree, ca_dir, ignore_errors=True)
     argv = [PYTHON, "manage.py", "microsoft_emulator", "--port", str(port), "--ca-dir", str(ca_dir)]
     argv += ["--client-id", MS_CLIENT_ID, "--client-secret", MS_CLIENT_SECRET, "--token-lifetime", str(7 * 86400)]
     argv += ["--listing-latency", str(listing_latency)]
