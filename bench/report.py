@@ -85,8 +85,9 @@ def _sync_read_ahead(r: dict) -> list[str]:
             f"(without read-ahead {ml['without_read_ahead_s']:.2f} s = {ml['without_read_ahead_ratio']:.2f}x) "
             f"| fetch of the same pages {ml['fetch_median_s']:.2f} s | {ml['ratio_to_fetch']:.2f}x "
             f"| <= 1.2x: {_yes(t['microsoft_full_sync_with_latency_at_most_1_2x_fetch'])} |",
-            f"| Microsoft incremental sync of one moved event | p50 {mi['p50_ms']:.1f} ms ({mi['api_calls_max']} "
-            f"API calls, {mi['queries_max']} queries max) | raw fetch of the delta link {mi['baseline_p50_ms']:.1f} ms "
+            f"| Microsoft incremental sync of one moved event | p50 {mi['p50_ms']:.1f} ms (API calls "
+            f"{mi['api_calls_max']}, queries {mi['queries_max']}, max) "
+            f"| raw fetch of the delta link {mi['baseline_p50_ms']:.1f} ms "
             f"| {mi['ratio_to_baseline']:.1f}x | <= 3x: {_yes(t['microsoft_incremental_at_most_3x_raw_fetch'])} |",
         ]
     return lines
