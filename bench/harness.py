@@ -218,6 +218,65 @@ def start_emulator(processes: Processes):
     return EmulatorControl(base, timeout=120)
 
 
+MS_CLIENT_ID = "0b1e5b6c-7e4a-4c1d-9a6e-00000000be0c"
+MS_CLIENT_SECRET = "bench-microsoft-client-secret"
+
+
+def start_microsoft_emulator(processes: Processes, *, listing_latency: float = 0.0):
+    """The Microsoft emulator in its own process: HTTPS with its own test CA (trustme), in a
+    temporary directory of this run (removed at exit; benchmarks running side by side each
+    have their own); this process and the ones it starts trust it through
+    ``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE``. Returns its ``EmulatorControl``."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from integrations.emulators.microsoft.control import EmulatorControl
+
+    port = free_port()
+    ca_dir = Path(tempfile.mkdtemp(prefix="bench-microsoft-ca-"))
+    atexit.register(shutil.rmtree, ca_dir, ignore_errors=True)
+    argv = [PYTHON, "manage.py", "microsoft_emulator", "--port", str(port), "--ca-dir", str(ca_dir)]
+    argv += ["--client-id", MS_CLIENT_ID, "--client-secret", MS_CLIENT_SECRET, "--token-lifetime", str(7 * 86400)]
+    argv += ["--listing-latency", str(listing_latency)]
+    process = processes.start("microsoft-emulator", argv)
+    base = f"https://127.0.0.1:{port}/"
+    bundle = ca_dir / "ca.pem"
+
+    def ready() -> bool:
+        if not bundle.exists():
+            return False
+        import ssl
+
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}),
+            urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=str(bundle))),
+        )
+        try:
+            with opener.open(base + "_emulator/state", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    processes.wait_ready(process, ready, "the Microsoft emulator")
+    os.environ.update(
+        {
+            "REQUESTS_CA_BUNDLE": str(bundle),
+            "SSL_CERT_FILE": str(bundle),
+            "MICROSOFT_OAUTH_CLIENT_ID": MS_CLIENT_ID,
+            "MICROSOFT_OAUTH_CLIENT_SECRET": MS_CLIENT_SECRET,
+            "MICROSOFT_AUTHORITY_HOST": base.rstrip("/"),
+            "MICROSOFT_GRAPH_ROOT": base + "v1.0/",
+        }
+    )
+    from django.conf import settings
+
+    for name in ("MICROSOFT_OAUTH_CLIENT_ID", "MICROSOFT_OAUTH_CLIENT_SECRET", "MICROSOFT_AUTHORITY_HOST"):
+        setattr(settings, name, os.environ[name])
+    settings.MICROSOFT_GRAPH_ROOT = os.environ["MICROSOFT_GRAPH_ROOT"]
+    return EmulatorControl(base, ca_bundle=str(bundle), timeout=300)
+
+
 def start_gunicorn(processes: Processes, workers: int = 2, worker_class: str = "sync") -> str:
     """gunicorn on the product's WSGI app with the bench URLconf; returns its base URL."""
     port = free_port()
@@ -284,6 +343,85 @@ def merchant_connected(emu, *, email: str = MERCHANT_EMAIL):
         connection=connection, external_id=email, summary=email, primary=True, selected=True, time_zone="Europe/Berlin"
     )
     return merchant, connection, calendar
+
+
+def microsoft_connected(ms, *, email: str = "bench.outlook@contoso.com"):
+    """A merchant (Europe/Berlin) with a Microsoft connection to ``email``, default calendar selected
+    (tokens from the emulator's ``issue_tokens``)."""
+    from django.utils import timezone
+
+    from integrations.models import CalendarConnection, ExternalCalendar
+    from merchants.services import merchant_create
+
+    ms.add_account(email, name="Bench Outlook", time_zone="Europe/Berlin")
+    scopes = ["User.Read", "Calendars.Read"]
+    tokens = ms.issue_tokens(email, scopes=scopes)
+    merchant = merchant_create(email=email, password="bench-password-1", name="Bench MS", time_zone="Europe/Berlin")
+    connection = CalendarConnection.objects.create(
+        merchant=merchant,
+        provider="microsoft",
+        account_email=email,
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+        token_expires_at=timezone.now() + dt.timedelta(seconds=int(tokens["expires_in"])),
+        granted_scopes=" ".join(scopes),
+        connected_at=timezone.now(),
+    )
+    calendar = ExternalCalendar.objects.create(
+        connection=connection,
+        external_id=ms.default_calendar(email),
+        summary="Calendar",
+        primary=True,
+        selected=True,
+        time_zone="Europe/Berlin",
+    )
+    return merchant, connection, calendar
+
+
+def graph_calendar_events(count: int, series: int, *, seed: int = 1) -> tuple[list[dict], list[dict]]:
+    """:func:`calendar_events` in Graph's shape (the same calendar): ``showAs`` free/tentative,
+    ``isAllDay``, weekly/daily ``recurrence`` with no end."""
+
+    def local(value: dict) -> dict:
+        if "date" in value:
+            return {"dateTime": value["date"] + "T00:00:00", "timeZone": "UTC"}
+        if value["dateTime"].endswith("Z"):
+            return {"dateTime": value["dateTime"].removesuffix("Z"), "timeZone": "UTC"}
+        return {"dateTime": value["dateTime"], "timeZone": value.get("timeZone", "UTC")}
+
+    singles, recurring = calendar_events(count, series, seed=seed)
+    graph_singles = []
+    for event in singles:
+        item = {"subject": event.get("summary", "Busy"), "start": local(event["start"]), "end": local(event["end"])}
+        if "date" in event["start"]:
+            item["isAllDay"] = True
+        if event.get("transparency") == "transparent":
+            item["showAs"] = "free"
+        elif event.get("status") == "tentative":
+            item["showAs"] = "tentative"
+        graph_singles.append(item)
+    days = {"MO": "monday", "TU": "tuesday", "WE": "wednesday", "TH": "thursday", "FR": "friday"}
+    graph_series = []
+    for event in recurring:
+        rule = event["recurrence"][0]
+        start = local(event["start"])
+        pattern = (
+            {"type": "daily", "interval": 1}
+            if "DAILY" in rule
+            else {"type": "weekly", "interval": 1, "daysOfWeek": [days[rule.rsplit("=", 1)[1]]]}
+        )
+        graph_series.append(
+            {
+                "subject": "Series",
+                "start": start,
+                "end": local(event["end"]),
+                "recurrence": {
+                    "pattern": pattern,
+                    "range": {"type": "noEnd", "startDate": start["dateTime"][:10]},
+                },
+            }
+        )
+    return graph_singles, graph_series
 
 
 def _rfc3339(value: dt.datetime) -> str:

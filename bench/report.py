@@ -47,7 +47,50 @@ def sync(r: dict) -> list[str]:
         f"| {inc['ratio_to_baseline']:.1f}x | |",
         f"| incremental: API calls / queries (max) | {inc['api_calls_max']} / {inc['queries_max']} | | "
         f"| <= 2 / <= 15: {_yes(t['incremental_at_most_2_api_calls'] and t['incremental_at_most_15_queries'])} |",
+        *_sync_read_ahead(r),
     ]
+
+
+def _sync_read_ahead(r: dict) -> list[str]:
+    """Issue 17's figures (read-ahead, latency, Microsoft), when the result has them."""
+    full, t, lat = r["full"], r["targets"], r.get("latency")
+    if lat is None:
+        return []
+    inc = r["incremental"]
+    lines = [
+        "",
+        "| figure (issue 17) | value | baseline (same run) | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| Google full sync, no added latency | {full['full_sync_median_s']:.2f} s (without read-ahead "
+        f"{full['without_read_ahead_median_s']:.2f} s) | fetch + parse {full['baseline_median_s']:.2f} s "
+        f"| {full['ratio_to_baseline']:.1f}x | <= 3x: {_yes(t['full_sync_at_most_3x_baseline'])} |",
+        f"| Google full sync, {lat['latency_s'] * 1000:.0f} ms per listing page, {lat['pages']} pages "
+        f"| {lat['full_sync_median_s']:.2f} s (without read-ahead {lat['without_read_ahead_s']:.2f} s = "
+        f"{lat['without_read_ahead_ratio']:.2f}x) | fetch of the same pages {lat['fetch_median_s']:.2f} s "
+        f"| {lat['ratio_to_fetch']:.2f}x | <= 1.2x: {_yes(t['full_sync_with_latency_at_most_1_2x_fetch'])} |",
+        f"| Google incremental sync of one moved event | p50 {inc['p50_ms']:.1f} ms | raw fetch "
+        f"{inc['baseline_p50_ms']:.1f} ms | {inc['ratio_to_baseline']:.1f}x "
+        f"| <= 3x: {_yes(t['incremental_at_most_3x_raw_fetch'])} |",
+    ]
+    ms = r.get("microsoft")
+    if ms:
+        mf, ml, mi = ms["full"], ms["latency"], ms["incremental"]
+        lines += [
+            f"| Microsoft full sync (calendarView/delta, page size {ms['page_size']}, {mf['pages']} pages, "
+            f"{mf['listed_items']} items) | {mf['full_sync_median_s']:.2f} s (without read-ahead "
+            f"{mf['without_read_ahead_median_s']:.2f} s) | fetch + parse {mf['baseline_median_s']:.2f} s "
+            f"| {mf['ratio_to_baseline']:.1f}x | <= 3x: {_yes(t['microsoft_full_sync_at_most_3x_baseline'])} |",
+            f"| Microsoft full sync, {ml['latency_s'] * 1000:.0f} ms per listing page "
+            f"| {ml['full_sync_median_s']:.2f} s "
+            f"(without read-ahead {ml['without_read_ahead_s']:.2f} s = {ml['without_read_ahead_ratio']:.2f}x) "
+            f"| fetch of the same pages {ml['fetch_median_s']:.2f} s | {ml['ratio_to_fetch']:.2f}x "
+            f"| <= 1.2x: {_yes(t['microsoft_full_sync_with_latency_at_most_1_2x_fetch'])} |",
+            f"| Microsoft incremental sync of one moved event | p50 {mi['p50_ms']:.1f} ms (API calls "
+            f"{mi['api_calls_max']}, queries {mi['queries_max']}, max) "
+            f"| raw fetch of the delta link {mi['baseline_p50_ms']:.1f} ms "
+            f"| {mi['ratio_to_baseline']:.1f}x | <= 3x: {_yes(t['microsoft_incremental_at_most_3x_raw_fetch'])} |",
+        ]
+    return lines
 
 
 def watch(r: dict) -> list[str]:

@@ -295,6 +295,8 @@ GOOGLE_API_MAX_ATTEMPTS = env.int("GOOGLE_API_MAX_ATTEMPTS", default=4)
 GOOGLE_API_RETRY_BASE_SECONDS = env.float("GOOGLE_API_RETRY_BASE_SECONDS", default=0.5)
 GOOGLE_API_RETRY_MAX_WAIT_SECONDS = env.float("GOOGLE_API_RETRY_MAX_WAIT_SECONDS", default=30.0)
 CALENDAR_SYNC_LOOKBACK_DAYS = env.int("CALENDAR_SYNC_LOOKBACK_DAYS", default=30)
+# A full sync fetches page n+1 on a thread while it writes page n (integrations/sync/readahead.py).
+CALENDAR_SYNC_READ_AHEAD = env.bool("CALENDAR_SYNC_READ_AHEAD", default=True)
 
 # Microsoft: Outlook.com and Microsoft 365 through Microsoft Graph (SPEC §8.1). Pointing
 # these at the local Microsoft emulator (and REQUESTS_CA_BUNDLE / SSL_CERT_FILE at its test

@@ -292,7 +292,12 @@ class CalendarClient(Protocol):
         window_start: dt.datetime,
         window_end: dt.datetime,
     ) -> Iterator[EventPage]:
-        """Full listing of the window when ``cursor`` is None, else the changes since it."""
+        """Full listing of the window when ``cursor`` is None, else the changes since it.
+
+        Optional ``reads_ahead = True`` on the client: this listing does no database work of
+        its own (tokens go through ``on_tokens``), so a full sync may fetch the next page on
+        a thread while it stores the current one (``integrations.sync.readahead``).
+        """
         ...
 
     # Push providers only (``Provider.push``): a Google channel, a Graph subscription.

@@ -22,6 +22,7 @@ from integrations.providers import provider_for
 from integrations.providers.base import CalendarClient, ReauthRequired, TokenUpdate
 from integrations.services.incidents import connection_incident_open
 from integrations.sync.engine import error_text
+from integrations.sync.readahead import on_caller_thread
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +82,11 @@ class _DecidingClient:
         return call
 
     def _guard_iteration(self, pages):
+        # A listing may run on the sync's read-ahead thread: the marking runs on the sync's own.
         try:
             yield from pages
         except ReauthRequired as exc:
-            connection_reauth_required_mark(connection=self.connection, message=error_text(exc))
+            on_caller_thread(connection_reauth_required_mark, connection=self.connection, message=error_text(exc))
             raise
 
 
@@ -92,7 +94,8 @@ def connection_client(connection: CalendarConnection) -> CalendarClient:
     """The provider's client for ``connection``, saving refreshed tokens and marking dead grants."""
 
     def on_tokens(update: TokenUpdate) -> None:
-        connection_tokens_save(connection=connection, update=update)
+        # A refresh mid-listing may happen on the sync's read-ahead thread: saved on the sync's own.
+        on_caller_thread(connection_tokens_save, connection=connection, update=update)
         logger.info("saved refreshed tokens of calendar connection %s", connection.pk)
 
     client = provider_for(connection.provider).client(connection, on_tokens=on_tokens)

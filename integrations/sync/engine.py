@@ -16,6 +16,7 @@ https://developers.google.com/calendar/api/guides/sync
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -23,13 +24,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
 from integrations.providers.base import CalendarClient, CursorExpired, ReauthRequired
-from integrations.sync.rules import BlockInterval, BusyPreferences, Window, event_block
-from integrations.sync.store import WriteCounts, blocked_times_apply, blocked_times_sweep
+from integrations.sync.readahead import read_ahead
+from integrations.sync.rules import BusyPreferences, Window, page_blocks
+from integrations.sync.store import WriteCounts, blocked_times_apply, blocked_times_stored, blocked_times_sweep
 from scheduling.services import merchant_changed
 
 logger = logging.getLogger(__name__)
@@ -77,10 +79,6 @@ def calendar_sync(
     """
     now = timezone.now()
     full = full or needs_full_sync(calendar, now)
-    # The caller holds the calendar's lock, so a run still marked running was cut off.
-    SyncRun.objects.filter(calendar=calendar, status=SyncRun.Status.RUNNING).update(
-        status=SyncRun.Status.FAILED, finished_at=now, error=INTERRUPTED
-    )
     run = SyncRun.objects.create(
         calendar=calendar,
         trigger=trigger,
@@ -134,7 +132,12 @@ def _rolls_from_storage(calendar: ExternalCalendar, client: CalendarClient, trig
     )
 
 
-def _apply_pages(calendar, client, *, cursor, window: Window, progress: _Progress, heartbeat, lister=None) -> None:
+def _apply_pages(
+    calendar, client, *, cursor, window: Window, progress: _Progress, heartbeat, lister=None, stored=None
+) -> None:
+    """Apply a listing page by page. ``stored`` (a full sync): the calendar's stored blocks,
+    read once; the listing is then read ahead, page n+1 fetched on a thread while page n is
+    applied (``readahead``), for clients that say their listing may run on one."""
     prefs = _preferences(calendar.connection)
     zone = calendar.connection.merchant.zone
     if lister is None:
@@ -143,25 +146,46 @@ def _apply_pages(calendar, client, *, cursor, window: Window, progress: _Progres
         )
     else:
         pages = lister(calendar.external_id, window_start=window.start, window_end=window.end)
-    for page in pages:
-        blocks: dict[str, BlockInterval | None] = {}
-        for event in page.events:
-            # A repeated id within a page: the later entry is the newer state.
-            blocks[event.id] = event_block(event, prefs=prefs, zone=zone, window=window)
-        progress.writes.add(blocked_times_apply(calendar=calendar, blocks=blocks, replaced_groups=page.replaced_groups))
-        progress.kept.update(key for key, interval in blocks.items() if interval is not None)
-        progress.pages += 1
-        progress.events_seen += len(page.events)
-        if page.next_cursor:
-            progress.cursor = page.next_cursor
-        if heartbeat is not None:
-            heartbeat()
+    ahead = stored is not None and _reads_ahead(client)
+    reading = read_ahead(pages) if ahead else contextlib.nullcontext(pages)
+    with reading as listed:
+        for page in listed:
+            blocks = page_blocks(page.events, prefs=prefs, zone=zone, window=window)
+            progress.writes.add(
+                blocked_times_apply(
+                    calendar=calendar, blocks=blocks, replaced_groups=page.replaced_groups, stored=stored
+                )
+            )
+            progress.kept.update(key for key, interval in blocks.items() if interval is not None)
+            progress.pages += 1
+            progress.events_seen += len(page.events)
+            if page.next_cursor:
+                progress.cursor = page.next_cursor
+            if heartbeat is not None:
+                heartbeat()
+
+
+def _reads_ahead(client: CalendarClient) -> bool:
+    """The client's listing does no database work and may run on another thread (``readahead``)."""
+    return bool(getattr(client, "reads_ahead", False)) and settings.CALENDAR_SYNC_READ_AHEAD
 
 
 def _full(calendar, client, now, progress: _Progress, heartbeat, lister=None) -> None:
     window = sync_window(now)
-    _apply_pages(calendar, client, cursor=None, window=window, progress=progress, heartbeat=heartbeat, lister=lister)
-    progress.writes.deleted += blocked_times_sweep(calendar=calendar, keep=progress.kept, ending_after=window.start)
+    stored = blocked_times_stored(calendar=calendar)  # one read for every page and the sweep
+    _apply_pages(
+        calendar,
+        client,
+        cursor=None,
+        window=window,
+        progress=progress,
+        heartbeat=heartbeat,
+        lister=lister,
+        stored=stored,
+    )
+    progress.writes.deleted += blocked_times_sweep(
+        calendar=calendar, keep=progress.kept, ending_after=window.start, stored=stored
+    )
     calendar.window_end = window.end
 
 
@@ -189,7 +213,24 @@ def _finish(run: SyncRun, progress: _Progress, started: float, status: str, erro
     run.blocks_deleted = progress.writes.deleted
     run.status, run.error = status, error
     # An UPDATE, never an INSERT: a calendar deleted meanwhile (disconnect) took its runs along.
-    SyncRun.objects.filter(pk=run.pk).update(**{name: getattr(run, name) for name in _RUN_RESULT_FIELDS})
+    # The same statement closes runs still marked running: the caller holds the calendar's
+    # lock, so they were cut off (a worker killed mid-run); one round trip fewer per sync.
+    ours = Q(pk=run.pk)
+    closed = {
+        "status": Value(SyncRun.Status.FAILED),
+        "finished_at": Value(run.finished_at),
+        "error": Value(INTERRUPTED),
+    }
+    SyncRun.objects.filter(ours | Q(calendar_id=run.calendar_id, status=SyncRun.Status.RUNNING)).update(
+        **{
+            name: Case(
+                When(ours, then=Value(getattr(run, name))),
+                default=closed.get(name, F(name)),
+                output_field=SyncRun._meta.get_field(name),
+            )
+            for name in _RUN_RESULT_FIELDS
+        }
+    )
 
 
 def _record_success(run: SyncRun, calendar: ExternalCalendar, progress: _Progress, started, *, full, now) -> None:

@@ -9,7 +9,8 @@ https://docs.python.org/3/library/zoneinfo.html
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -98,23 +99,30 @@ def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
 
 
-def event_interval(event: RemoteEvent, zone: ZoneInfo) -> BlockInterval | None:
-    """The instants ``event`` covers, or None when its timing is missing or empty."""
-    if event.all_day:
+def _span(event: RemoteEvent, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime, bool] | None:
+    """(start, end, all_day) of the instants ``event`` covers, or None when missing or empty."""
+    if event.start_date is not None:  # all-day
         if event.end_date is None:
             return None
         start, end = local_midnight(event.start_date, zone), local_midnight(event.end_date, zone)
         all_day = True
     else:
-        if event.start is None or event.end is None:
+        start, end = event.start, event.end
+        if start is None or end is None:
             return None
-        if event.start.tzinfo is None or event.end.tzinfo is None:
+        if start.tzinfo is None or end.tzinfo is None:
             return None  # an instant without an offset is not an instant
-        start, end = event.start.astimezone(dt.UTC), event.end.astimezone(dt.UTC)
+        start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)  # already UTC: no copy
         all_day = False
     if end <= start:
         return None
-    return BlockInterval(start=start, end=end, all_day=all_day)
+    return start, end, all_day
+
+
+def event_interval(event: RemoteEvent, zone: ZoneInfo) -> BlockInterval | None:
+    """The instants ``event`` covers, or None when its timing is missing or empty."""
+    span = _span(event, zone)
+    return None if span is None else BlockInterval(start=span[0], end=span[1], all_day=span[2])
 
 
 def event_block(
@@ -131,7 +139,18 @@ def event_block(
     """
     if not is_busy(event, prefs):
         return None
-    interval = event_interval(event, zone)
-    if interval is None or (window is not None and not window.overlaps(interval)):
+    span = _span(event, zone)
+    if span is None:
         return None
-    return replace(interval, reason=block_reason(event))
+    start, end, all_day = span
+    if window is not None and not (end > window.start and start < window.end):
+        return None
+    return BlockInterval(start=start, end=end, all_day=all_day, reason=block_reason(event))
+
+
+def page_blocks(
+    events: Iterable[RemoteEvent], *, prefs: BusyPreferences, zone: ZoneInfo, window: Window | None = None
+) -> dict[str, BlockInterval | None]:
+    """:func:`event_block` of each event, keyed by event id; a repeated id within a page: the
+    later entry is the newer state."""
+    return {event.id: event_block(event, prefs=prefs, zone=zone, window=window) for event in events}

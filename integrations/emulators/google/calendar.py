@@ -8,6 +8,7 @@ https://developers.google.com/calendar/api/v3/reference
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import quote, urlencode, urlsplit
 
 from . import errors
@@ -277,8 +278,15 @@ def _ctx(emu, req: Request, calendar: Calendar, *, full_cancelled: bool) -> Rend
 # --- events -------------------------------------------------------------------------------
 
 
+def _listing_delay(emu) -> None:
+    """The emulator's ``listing_latency`` knob: a remote server's time per page, lock not held."""
+    if emu.listing_latency:
+        time.sleep(emu.listing_latency)
+
+
 def events_list(emu, req: Request, raw_calendar_id: str) -> Response:
     token = authenticate(emu, req, "events.list")
+    _listing_delay(emu)
     with emu.lock:
         calendar, entry = resolve_calendar(emu, token, raw_calendar_id, "events.list")
         max_results = _page_size(emu, _int(req, "maxResults", 250, low=1, high=2500))
@@ -341,6 +349,7 @@ def events_list(emu, req: Request, raw_calendar_id: str) -> Response:
 
 def events_instances(emu, req: Request, raw_calendar_id: str, event_id: str) -> Response:
     token = authenticate(emu, req, "events.instances")
+    _listing_delay(emu)
     with emu.lock:
         calendar, entry = resolve_calendar(emu, token, raw_calendar_id, "events.instances")
         event = calendar.events.get(event_id)

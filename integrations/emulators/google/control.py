@@ -72,6 +72,7 @@ OPERATIONS = (
     "snapshot",
     "seed_demo",
     "set_page_size",
+    "set_listing_latency",
 )
 
 

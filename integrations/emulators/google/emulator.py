@@ -61,6 +61,7 @@ class GoogleEmulator(EmulatorUrls):
         max_channel_ttl: int = 31 * 86400,
         push_retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.8),
         project_number: str = "123456789012",
+        listing_latency: float = 0.0,
     ):
         self._initial = {
             "clients": [Client(client_id, client_secret, list(redirect_uris))],
@@ -72,6 +73,7 @@ class GoogleEmulator(EmulatorUrls):
                 "default_channel_ttl": default_channel_ttl,
                 "max_channel_ttl": max_channel_ttl,
                 "project_number": project_number,
+                "listing_latency": listing_latency,
             },
         }
         self.access_token_lifetime = access_token_lifetime
@@ -81,6 +83,9 @@ class GoogleEmulator(EmulatorUrls):
         self.default_channel_ttl = default_channel_ttl
         self.max_channel_ttl = max_channel_ttl
         self.project_number = project_number
+        # Seconds added to every events.list / events.instances page (outside the lock, so
+        # concurrent listings overlap as at Google): a remote Google's round trip, for benchmarks.
+        self.listing_latency = float(listing_latency)
         # Real Google omits nextSyncToken on listings ordered by orderBy or filtered by q.
         self.sync_token_with_order_by = False
         self.page_size: int | None = None
@@ -514,6 +519,12 @@ class GoogleEmulator(EmulatorUrls):
         pages too); ``None`` restores the normal limits."""
         with self.lock:
             self.page_size = int(size) if size else None
+
+    def set_listing_latency(self, seconds: float) -> None:
+        """Delay every ``events.list`` / ``events.instances`` page by ``seconds`` (0 for none): Google's
+        own latency, hundreds of milliseconds per 2,500-event page, which the loopback lacks."""
+        with self.lock:
+            self.listing_latency = max(0.0, float(seconds))
 
     def revoked_tokens(self) -> list[str]:
         with self.lock:

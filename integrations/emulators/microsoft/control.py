@@ -48,6 +48,7 @@ OPERATIONS = (
     "set_auto_approve",
     "set_access_token_lifetime",
     "set_graph_latency",
+    "set_listing_latency",
     "configure",
     "expire_access_tokens",
     "expire_auth_codes",

@@ -54,7 +54,12 @@ KNOBS = {
     "unanswered_response": "notResponded",  # or "none"
     "token_lists_granted_scopes": True,  # incremental consent: a token names every scope granted so far
     "graph_latency": 0.0,
+    # Seconds added to every listing page (calendarView, calendarView/delta, instances), outside
+    # the lock: a remote mailbox's time per page, which the loopback lacks (for benchmarks).
+    "listing_latency": 0.0,
 }
+
+LISTING_ENDPOINTS = frozenset({"calendarView", "calendarView.delta", "events.instances"})
 
 
 class MicrosoftEmulator:
@@ -488,6 +493,11 @@ class MicrosoftEmulator:
         """Delay every Graph response by ``seconds`` (a slow mailbox; for timing the product)."""
         self.configure(graph_latency=float(seconds))
 
+    def set_listing_latency(self, seconds: float) -> None:
+        """Delay every listing page (calendarView, its delta, instances) by ``seconds`` (0 for none):
+        Graph's own time per page, which the loopback lacks; other calls stay immediate."""
+        self.configure(listing_latency=max(0.0, float(seconds)))
+
     def expire_access_tokens(self) -> None:
         with self.lock:
             now = self.clock.now()
@@ -702,6 +712,8 @@ class MicrosoftEmulator:
             time.sleep(fault.delay)
         if kind in ("graph", "subscriptions") and self.graph_latency:
             time.sleep(self.graph_latency)
+        if endpoint in LISTING_ENDPOINTS and self.listing_latency:
+            time.sleep(self.listing_latency)
         if fault is not None and (fault.status is not None or fault.kind is not None):
             resp = DISCONNECT if fault.kind == "disconnect" else fault_response(endpoint, fault)
         else:

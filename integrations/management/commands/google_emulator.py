@@ -28,6 +28,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--token-lifetime", type=int, default=3600, help="access-token lifetime in seconds")
         parser.add_argument("--auto-approve", action="store_true", help="skip the consent page")
+        parser.add_argument(
+            "--listing-latency", type=float, default=0.0, help="seconds added to every listing page (benchmarks)"
+        )
         parser.add_argument("--seed-demo", action="store_true", help="create a demo account with events")
         parser.add_argument("--demo-email", default="demo.merchant@example.com")
 
@@ -43,6 +46,7 @@ class Command(BaseCommand):
             redirect_uris=redirect_uris,
             access_token_lifetime=options["token_lifetime"],
             auto_approve=options["auto_approve"],
+            listing_latency=options["listing_latency"],
         )
         emulator.start(host=options["host"], port=options["port"])
         if options["seed_demo"]:

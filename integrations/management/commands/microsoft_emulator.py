@@ -33,6 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("--token-lifetime", type=int, default=3599, help="access-token lifetime in seconds")
         parser.add_argument("--auto-approve", action="store_true", help="skip the consent page")
         parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every Graph response")
+        parser.add_argument(
+            "--listing-latency", type=float, default=0.0, help="seconds added to every listing page (benchmarks)"
+        )
         parser.add_argument("--seed-demo", action="store_true", help="create a demo account with a week of events")
         parser.add_argument("--demo-email", default="demo.merchant@outlook.com")
 
@@ -49,6 +52,7 @@ class Command(BaseCommand):
             access_token_lifetime=options["token_lifetime"],
             auto_approve=options["auto_approve"],
             graph_latency=options["latency"],
+            listing_latency=options["listing_latency"],
             **kwargs,
         )
         emulator.start(host=options["host"], port=options["port"])

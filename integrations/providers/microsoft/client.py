@@ -155,7 +155,14 @@ def _parse_instant(value: str | None) -> dt.datetime | None:
 
 class MicrosoftCalendarClient:
     """Graph calendars for one connection: read everywhere, write only into the bookings
-    calendar the product created. One per task (not thread-safe)."""
+    calendar the product created. One per task (not thread-safe).
+
+    ``reads_ahead``: its listing does no database work (rotated tokens go to ``on_tokens``,
+    which the service runs on the sync's own thread), so the engine may run it one page ahead
+    on another thread, never two calls at once (``integrations.sync.readahead``).
+    """
+
+    reads_ahead = True
 
     def __init__(self, connection, *, on_tokens: TokensSaved | None = None):
         self.connection = connection

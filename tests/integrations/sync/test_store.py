@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.models import CalendarConnection, ExternalCalendar
 from integrations.sync.rules import BlockInterval, BlockReason
-from integrations.sync.store import _insert, blocked_times_apply, blocked_times_sweep
+from integrations.sync.store import _insert, blocked_times_apply, blocked_times_stored, blocked_times_sweep
 from scheduling.models import BlockedTime
 
 T0 = dt.datetime(2030, 5, 6, 8, 0, tzinfo=dt.UTC)
@@ -46,7 +46,7 @@ def test_apply_twice_writes_nothing_the_second_time(calendar, django_assert_num_
     blocks = {f"k{i}": interval(i) for i in range(20)}
     blocked_times_apply(calendar=calendar, blocks=blocks)
     before = list(BlockedTime.objects.filter(calendar=calendar).values_list("pk", "start", "end", "updated_at"))
-    with django_assert_num_queries(3):  # savepoint, SELECT, release: no write at all
+    with django_assert_num_queries(1):  # the SELECT: no write, so no transaction either
         counts = blocked_times_apply(calendar=calendar, blocks=blocks)
     assert (counts.upserted, counts.deleted) == (0, 0)
     assert list(BlockedTime.objects.filter(calendar=calendar).values_list("pk", "start", "end", "updated_at")) == before
@@ -96,17 +96,18 @@ def test_the_unique_constraint_refuses_a_duplicate_key(calendar, merchant):
 def test_a_page_insert_is_checked_like_an_insert(calendar, merchant):
     """The per-page insert (COPY on PostgreSQL, bulk INSERT elsewhere) meets the same constraints."""
 
-    def block(key: str, length: int = 1) -> BlockedTime:
-        end = T0 + length * HOUR
-        return BlockedTime(merchant=merchant, calendar=calendar, external_key=key, source="google", start=T0, end=end)
+    def block(key: str, length: int = 1) -> tuple[str, BlockInterval]:
+        return key, BlockInterval(start=T0, end=T0 + length * HOUR, reason=BlockReason.TENTATIVE)
 
-    _insert([block("a"), block("b")])
+    _insert(calendar, [block("a"), block("b")])
     with pytest.raises(IntegrityError), transaction.atomic():
-        _insert([block("c"), block("a")])  # duplicate key
+        _insert(calendar, [block("c"), block("a")])  # duplicate key
     with pytest.raises(IntegrityError), transaction.atomic():
-        _insert([block("d", length=0)])  # end not after start
+        _insert(calendar, [block("d", length=0)])  # end not after start
     assert set(stored(calendar)) == {"a", "b"}
-    assert all(b.created_at and b.updated_at for b in BlockedTime.objects.filter(calendar=calendar))
+    rows = BlockedTime.objects.filter(calendar=calendar)
+    assert all(b.created_at and b.updated_at and b.merchant_id == merchant.pk for b in rows)
+    assert {(b.source, b.reason, b.note) for b in rows} == {("google", "tentative", "")}
 
 
 # --- the reason a synced block blocks ------------------------------------------------------
@@ -138,7 +139,7 @@ def test_a_change_of_reason_alone_is_written(calendar, django_assert_num_queries
     assert (counts.upserted, counts.deleted) == (1, 0)
     after = BlockedTime.objects.get(calendar=calendar)
     assert (after.pk, after.reason) == (before.pk, "tentative")
-    with django_assert_num_queries(3):  # and once written, re-applying writes nothing
+    with django_assert_num_queries(1):  # and once written, re-applying writes nothing (one SELECT)
         assert blocked_times_apply(calendar=calendar, blocks={"a": tentative}).upserted == 0
 
 
@@ -156,20 +157,11 @@ def test_the_postgresql_copy_insert_writes_the_reason(calendar, merchant):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://...")
 
-    def block(key: str, reason: str, *, all_day: bool = False) -> BlockedTime:
-        return BlockedTime(
-            merchant=merchant,
-            calendar=calendar,
-            external_key=key,
-            source="google",
-            start=T0,
-            end=T0 + HOUR,
-            all_day=all_day,
-            reason=reason,
-        )
+    def block(key: str, reason: str, *, all_day: bool = False) -> tuple[str, BlockInterval]:
+        return key, BlockInterval(start=T0, end=T0 + HOUR, all_day=all_day, reason=BlockReason(reason))
 
     with CaptureQueriesContext(connection) as queries:
-        _insert([block("b", "busy"), block("t", "tentative"), block("d", "all_day", all_day=True)])
+        _insert(calendar, [block("b", "busy"), block("t", "tentative"), block("d", "all_day", all_day=True)])
     # COPY goes past Django's cursor wrapper: no INSERT was made, yet the rows are there.
     assert not [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
     assert reasons(calendar) == {"b": "busy", "t": "tentative", "d": "all_day"}
@@ -179,3 +171,26 @@ def test_the_postgresql_copy_insert_writes_the_reason(calendar, merchant):
         blocks={f"p{i}": BlockInterval(T0, T0 + HOUR, reason=BlockReason.TENTATIVE) for i in range(5)},
     )
     assert {reasons(calendar)[f"p{i}"] for i in range(5)} == {"tentative"}
+
+
+# --- a full sync's one read of the stored blocks ----------------------------------------------
+
+
+def test_a_full_sync_reads_the_stored_blocks_once_and_keeps_its_picture_current(calendar):
+    """With ``stored`` no page SELECTs, a key repeated on a later page is re-read (COPY hands back
+    no pk), and the sweep works from the picture: the same blocks as reading the table."""
+    blocked_times_apply(calendar=calendar, blocks={"moved": interval(1), "freed": interval(2), "gone": interval(3)})
+    picture = blocked_times_stored(calendar=calendar)
+    with CaptureQueriesContext(connection) as queries:
+        first = blocked_times_apply(
+            calendar=calendar, blocks={"moved": interval(5), "freed": None, "new": interval(6)}, stored=picture
+        )
+    assert not [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    again = blocked_times_apply(calendar=calendar, blocks={"new": interval(7)}, stored=picture)  # re-read, moved
+    assert (first.upserted, first.deleted, again.upserted) == (2, 1, 1)
+    deleted = blocked_times_sweep(calendar=calendar, keep={"moved", "new"}, ending_after=T0, stored=picture)
+    assert deleted == 1  # "gone"
+    assert stored(calendar) == {
+        "moved": (T0 + 5 * HOUR, T0 + 6 * HOUR, False),
+        "new": (T0 + 7 * HOUR, T0 + 8 * HOUR, False),
+    }
