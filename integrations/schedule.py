@@ -8,16 +8,26 @@ from datetime import timedelta
 
 from celery.schedules import crontab
 
+# The minute ticks only read what is due (partial indexes on next_poll_at and renew_at), and
+# what is due is spread over the interval, so work arrives evenly instead of in bursts at the
+# tick (docs/BENCHMARKS.md, the scale model).
 BEAT_SCHEDULE = {
-    # Channels live 7 days at Google; renewal starts a day ahead, so hourly leaves many tries.
+    # Channels live 7 days at Google (3 at Graph); each is renewed a day ahead at its
+    # calendar's own time of day (WatchChannel.renew_at).
     "calendar-channels-renew": {
+        "task": "integrations.tasks.watch_channels_renew_due_task",
+        "schedule": timedelta(minutes=1),
+    },
+    # Hourly: also opens missing channels (a failed watch) and forgets old stopped ones.
+    "calendar-channels-repair": {
         "task": "integrations.tasks.watch_channels_renew_task",
         "schedule": timedelta(hours=1),
     },
-    # Syncs calendars whose last sync is older than CALENDAR_PERIODIC_SYNC_INTERVAL.
+    # The safety net: calendars of push providers not synced for a while (next_poll_at:
+    # between half and all of CALENDAR_PERIODIC_SYNC_INTERVAL after their last run, spread).
     "calendar-periodic-sync": {
         "task": "integrations.tasks.calendars_sync_periodic_task",
-        "schedule": timedelta(minutes=15),
+        "schedule": timedelta(minutes=1),
     },
     # CalDAV polling: each calendar is due every CALDAV_POLL_MINUTES at its own offset;
     # the minute tick only finds who is due (spread over the interval).

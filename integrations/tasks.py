@@ -87,10 +87,17 @@ def incident_email_task(self, incident_id: int) -> None:
 
 
 @shared_task
-def watch_channels_renew_task() -> None:
-    """Renew channels close to expiry, open missing ones, forget long-expired stopped ones."""
+def watch_channels_renew_due_task() -> None:
+    """Every minute: renew the channels whose ``renew_at`` has come (spread renewals stay spread)."""
     for channel_pk in channel_services.watch_channels_due_for_renewal():
         watch_channel_renew_task.delay(channel_pk)
+
+
+@shared_task
+def watch_channels_renew_task() -> None:
+    """Hourly: renew what is due, open missing channels (a failed watch), forget long-expired
+    stopped ones. The missing-channel check reads every selected push calendar: not every minute."""
+    watch_channels_renew_due_task()
     for calendar_id in channel_services.calendars_without_channel():
         calendar_watch_task.delay(calendar_id)
     channel_services.watch_channels_forget_stopped()

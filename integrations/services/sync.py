@@ -39,16 +39,16 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisSerializer
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
 from integrations.providers import PROVIDERS
 from integrations.providers.base import ProviderError
-from integrations.selectors import poll_interval, polled_next_sync_at
+from integrations.selectors import next_poll_at, poll_interval
 from integrations.services.clients import connection_client
 from integrations.services.incidents import calendar_failures_check, calendar_success_check
-from integrations.sync.engine import calendar_sync
+from integrations.sync.engine import calendar_sync, needs_full_sync
 from integrations.sync.locks import calendar_sync_lock
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,9 @@ FULL_TRIGGERS = frozenset(
 )
 HORIZON_SLACK = dt.timedelta(hours=12)  # a window this close to the horizon is not rolled yet
 SYNCABLE_STATUSES = (CalendarConnection.Status.ACTIVE, CalendarConnection.Status.ERROR)
+# A due calendar whose connection cannot sync (reauth required) is looked at again this much
+# later, not every minute; reconnecting syncs it, and that run sets its next time.
+PARKED_FOR = dt.timedelta(days=1)
 MESSAGE_TTL_SECONDS = 32 * 24 * 3600  # a channel's highest message number: longer than any channel lives
 IN_BURST = "in_burst"
 
@@ -335,7 +338,9 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
                 logger.info("calendar %s is gone, deselected or not connected: nothing to sync", calendar_id)
                 return runs
             try:
-                runs.append(_calendar_sync_once(calendar=calendar, trigger=trigger, heartbeat=lock.extend))
+                run = _calendar_sync_once(calendar=calendar, trigger=trigger, heartbeat=lock.extend)
+                if run is not None:
+                    runs.append(run)
             except ProviderError as exc:
                 if not exc.retryable:
                     # Nothing will retry this run: later requests must queue their own task.
@@ -358,55 +363,123 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
         trigger = pending
 
 
-def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat) -> SyncRun:
+def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat) -> SyncRun | None:
+    """One run, or None when a poll found the calendar unchanged; either way the calendar's
+    ``next_poll_at`` moves to its next slot (a failing server too is asked once a slot)."""
     # A ReauthRequired marks the connection on its way out of the client (services.clients).
     try:
+        client = connection_client(calendar.connection)
+        if _poll_unchanged(calendar=calendar, client=client, trigger=trigger):
+            return None
+    except ProviderError:
+        _next_poll_store(calendar)
+        calendar_failures_check(calendar_id=calendar.pk)
+        raise
+    try:
         run = calendar_sync(
-            calendar=calendar,
-            client=connection_client(calendar.connection),
-            trigger=trigger,
-            full=trigger in FULL_TRIGGERS,
-            heartbeat=heartbeat,
+            calendar=calendar, client=client, trigger=trigger, full=trigger in FULL_TRIGGERS, heartbeat=heartbeat
         )
     except ProviderError:
         calendar_failures_check(calendar_id=calendar.pk)
         raise
+    finally:
+        _next_poll_store(calendar)
     calendar_success_check(connection_id=calendar.connection_id)
     return run
 
 
-def calendars_due_for_poll(*, now=None) -> list[int]:
-    """Selected calendars of push-less providers (CalDAV) whose poll slot has come: each
-    calendar polls every ``poll_interval`` at its own stable offset (no thundering herd)."""
+def _next_poll_at(calendar: ExternalCalendar, now: dt.datetime) -> dt.datetime:
+    return next_poll_at(calendar_id=calendar.pk, provider=calendar.connection.provider, after=now)
+
+
+def _next_poll_store(calendar: ExternalCalendar) -> None:
+    """After a run, failed or not: the calendar's next slot from now (one UPDATE)."""
+    calendar.next_poll_at = _next_poll_at(calendar, timezone.now())
+    ExternalCalendar.objects.filter(pk=calendar.pk).update(next_poll_at=calendar.next_poll_at)
+
+
+def _poll_unchanged(*, calendar: ExternalCalendar, client, trigger: str) -> bool:
+    """A poll (SPEC §8.2): a calendar in good standing whose server says nothing changed since
+    its cursor is done after that one request. No sync run is recorded (a check is not a
+    sync: 288 rows a day per calendar otherwise); the calendar and its connection note the
+    time, and the calendar its next slot (two UPDATEs). The optional ``client.unchanged``
+    (CalDAV's ctag / sync-token PROPFIND); a failing check leaves it to the run, which
+    records the failure. Anything that needs more (an error to clear, the window to roll)
+    goes through the engine."""
+    check = getattr(client, "unchanged", None)
+    now = timezone.now()
+    if (
+        check is None
+        or trigger != SyncRun.Trigger.PERIODIC
+        or not calendar.sync_cursor
+        or calendar.last_error
+        or calendar.failing_since is not None
+        or calendar.connection.status != CalendarConnection.Status.ACTIVE
+        or needs_full_sync(calendar, now)
+    ):
+        return False
+    try:
+        if not check(calendar.external_id, cursor=calendar.sync_cursor):
+            return False
+    except ProviderError:
+        return False
+    now = timezone.now()
+    calendar.last_synced_at, calendar.next_poll_at = now, _next_poll_at(calendar, now)
+    ExternalCalendar.objects.filter(pk=calendar.pk).update(last_synced_at=now, next_poll_at=calendar.next_poll_at)
+    CalendarConnection.objects.filter(pk=calendar.connection_id, status=CalendarConnection.Status.ACTIVE).update(
+        last_synced_at=now
+    )
+    logger.info("calendar %s unchanged at the server (poll)", calendar.pk)
+    return True
+
+
+# --- what beat's periodic tasks select (integrations/schedule.py) ---------------------------
+
+
+def _polled_providers() -> list[str]:
+    return [key for key in PROVIDERS if poll_interval(key) is not None]
+
+
+def _due_take(*, providers: list[str], lease: dt.timedelta, now: dt.datetime | None) -> list[int]:
+    """Selected calendars of ``providers`` whose ``next_poll_at`` has come (or that never ran),
+    taken for this tick: their ``next_poll_at`` moves ``lease`` ahead, so the next tick does not
+    pick them again while their sync waits in the queue (the run sets the real next slot).
+    Reads only what is due, through the partial index on ``next_poll_at``, whatever the
+    table's size. Due calendars of connections that cannot sync are parked ``PARKED_FOR``.
+    """
     now = now or timezone.now()
-    due = []
-    for provider in PROVIDERS:
-        interval = poll_interval(provider)
-        if interval is None:
-            continue
-        calendars = (
-            ExternalCalendar.objects.filter(
-                selected=True, connection__provider=provider, connection__status__in=SYNCABLE_STATUSES
-            )
-            .annotate(last_run_at=Max("sync_runs__started_at"))
-            .only("pk", "last_synced_at")
-        )
-        due += [
-            c.pk
-            for c in calendars
-            if polled_next_sync_at(calendar=c, interval=interval, last_run_at=c.last_run_at) <= now
-        ]
+    rows = list(
+        ExternalCalendar.objects.filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now), selected=True)
+        .filter(connection__provider__in=providers)
+        .order_by("next_poll_at")
+        .values_list("pk", "connection__status")
+    )
+    due = [pk for pk, status in rows if status in SYNCABLE_STATUSES]
+    parked = [pk for pk, status in rows if status not in SYNCABLE_STATUSES]
+    if due:
+        ExternalCalendar.objects.filter(pk__in=due).update(next_poll_at=now + lease)
+    if parked:
+        ExternalCalendar.objects.filter(pk__in=parked).update(next_poll_at=now + PARKED_FOR)
     return due
 
 
-def calendars_due_for_periodic_sync() -> list[int]:
-    """Selected calendars of usable connections whose last sync is older than the interval."""
-    cutoff = timezone.now() - settings.CALENDAR_PERIODIC_SYNC_INTERVAL
-    return list(
-        ExternalCalendar.objects.filter(selected=True, connection__status__in=SYNCABLE_STATUSES)
-        .filter(Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=cutoff))
-        .values_list("pk", flat=True)
-    )
+def calendars_due_for_poll(*, now=None) -> list[int]:
+    """Selected calendars of push-less providers (CalDAV) whose poll slot has come: each
+    calendar polls every ``poll_interval`` at its own offset (``next_poll_at``: no herd)."""
+    providers = _polled_providers()
+    if not providers:
+        return []
+    lease = max(poll_interval(key) for key in providers)
+    return _due_take(providers=providers, lease=lease, now=now)
+
+
+def calendars_due_for_periodic_sync(*, now=None) -> list[int]:
+    """The safety net of push providers: selected calendars not synced for a while
+    (``next_poll_at``: between half and all of ``CALENDAR_PERIODIC_SYNC_INTERVAL`` after their
+    last run, spread). Polled providers are covered by their polls."""
+    polled = set(_polled_providers())
+    providers = [key for key in PROVIDERS if key not in polled]
+    return _due_take(providers=providers, lease=settings.CALENDAR_PERIODIC_SYNC_INTERVAL, now=now)
 
 
 def calendars_due_for_horizon_roll() -> list[int]:

@@ -99,6 +99,7 @@ class CalDAVCalendarClient:
         addresses = connection.calendar_user_addresses.splitlines()
         self.own = own_addresses(addresses, connection.account_email)
         self.zone = connection.merchant.zone
+        self._checked: dict[str, tuple[str, str]] = {}  # the state :meth:`unchanged` just read
 
     # --- calendars ------------------------------------------------------------------------
 
@@ -111,7 +112,7 @@ class CalDAVCalendarClient:
         self, calendar_id: str, *, cursor: str | None, window_start: dt.datetime, window_end: dt.datetime
     ) -> Iterator[EventPage]:
         state = Cursor.load(cursor)
-        token, ctag = self._collection_state(calendar_id)
+        token, ctag = self._checked.pop(calendar_id, None) or self._collection_state(calendar_id)
         if state is not None and state.unchanged(token, ctag):
             yield EventPage(next_cursor=cursor)
             return
@@ -136,6 +137,19 @@ class CalDAVCalendarClient:
             replaced_groups=sorted({group_of(h) for h in changes.removed}),
             next_cursor=Cursor(token=changes.token or token, ctag=ctag).dump(),
         )
+
+    def unchanged(self, calendar_id: str, *, cursor: str | None) -> bool:
+        """The poll's cheap check alone (one ``PROPFIND Depth: 0``): True when the collection's
+        sync-token (or ctag) is still the cursor's, so there is nothing to list. A changed state
+        is kept for the :meth:`list_events` that follows on this client: not asked twice."""
+        state = Cursor.load(cursor)
+        if state is None:
+            return False
+        self._checked[calendar_id] = self._collection_state(calendar_id)
+        if state.unchanged(*self._checked[calendar_id]):
+            del self._checked[calendar_id]
+            return True
+        return False
 
     def list_events_stored(
         self, calendar_id: str, *, window_start: dt.datetime, window_end: dt.datetime
