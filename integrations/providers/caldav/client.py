@@ -35,6 +35,7 @@ from integrations.providers.base import (
     EventPage,
     InvalidRequest,
     NotFound,
+    ProviderError,
     RemoteCalendar,
     TransientError,
 )
@@ -99,7 +100,8 @@ class CalDAVCalendarClient:
         addresses = connection.calendar_user_addresses.splitlines()
         self.own = own_addresses(addresses, connection.account_email)
         self.zone = connection.merchant.zone
-        self._checked: dict[str, tuple[str, str]] = {}  # the state :meth:`unchanged` just read
+        # What :meth:`unchanged` just read (a state, or the error it met), for list_events.
+        self._checked: dict[str, tuple[str, str] | ProviderError] = {}
 
     # --- calendars ------------------------------------------------------------------------
 
@@ -112,7 +114,10 @@ class CalDAVCalendarClient:
         self, calendar_id: str, *, cursor: str | None, window_start: dt.datetime, window_end: dt.datetime
     ) -> Iterator[EventPage]:
         state = Cursor.load(cursor)
-        token, ctag = self._checked.pop(calendar_id, None) or self._collection_state(calendar_id)
+        checked = self._checked.pop(calendar_id, None)
+        if isinstance(checked, ProviderError):
+            raise checked  # the check failed just now: the run records that, without asking again
+        token, ctag = checked or self._collection_state(calendar_id)
         if state is not None and state.unchanged(token, ctag):
             yield EventPage(next_cursor=cursor)
             return
@@ -141,11 +146,16 @@ class CalDAVCalendarClient:
     def unchanged(self, calendar_id: str, *, cursor: str | None) -> bool:
         """The poll's cheap check alone (one ``PROPFIND Depth: 0``): True when the collection's
         sync-token (or ctag) is still the cursor's, so there is nothing to list. A changed state
-        is kept for the :meth:`list_events` that follows on this client: not asked twice."""
+        is kept for the :meth:`list_events` that follows on this client, and so is an error:
+        the server is not asked twice."""
         state = Cursor.load(cursor)
         if state is None:
             return False
-        self._checked[calendar_id] = self._collection_state(calendar_id)
+        try:
+            self._checked[calendar_id] = self._collection_state(calendar_id)
+        except ProviderError as exc:
+            self._checked[calendar_id] = exc
+            raise
         if state.unchanged(*self._checked[calendar_id]):
             del self._checked[calendar_id]
             return True
