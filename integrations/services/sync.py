@@ -326,6 +326,11 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
         return _trailing_sync_run(calendar_id)
     runs: list[SyncRun] = []
     key = _pending_key(calendar_id)
+    client = None
+    if trigger == SyncRun.Trigger.PERIODIC:
+        unchanged, client = _poll_check(calendar_id, trigger)
+        if unchanged:
+            return runs
     while True:
         with calendar_sync_lock(calendar_id) as lock:
             if not lock.acquired:
@@ -338,9 +343,9 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
                 logger.info("calendar %s is gone, deselected or not connected: nothing to sync", calendar_id)
                 return runs
             try:
-                run = _calendar_sync_once(calendar=calendar, trigger=trigger, heartbeat=lock.extend)
-                if run is not None:
-                    runs.append(run)
+                run = _calendar_sync_once(calendar=calendar, trigger=trigger, heartbeat=lock.extend, client=client)
+                runs.append(run)
+                client = None
             except ProviderError as exc:
                 if not exc.retryable:
                     # Nothing will retry this run: later requests must queue their own task.
@@ -363,21 +368,18 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
         trigger = pending
 
 
-def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat) -> SyncRun | None:
-    """One run, or None when a poll found the calendar unchanged; either way the calendar's
-    ``next_poll_at`` moves to its next slot (a failing server too is asked once a slot)."""
+def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat, client=None) -> SyncRun:
+    """One run; the calendar's ``next_poll_at`` then moves to its next slot, failed or not
+    (a failing server too is asked once a slot). ``client``: the poll check's, which holds
+    what it read."""
     # A ReauthRequired marks the connection on its way out of the client (services.clients).
     try:
-        client = connection_client(calendar.connection)
-        if _poll_unchanged(calendar=calendar, client=client, trigger=trigger):
-            return None
-    except ProviderError:
-        _next_poll_store(calendar)
-        calendar_failures_check(calendar_id=calendar.pk)
-        raise
-    try:
         run = calendar_sync(
-            calendar=calendar, client=client, trigger=trigger, full=trigger in FULL_TRIGGERS, heartbeat=heartbeat
+            calendar=calendar,
+            client=client or connection_client(calendar.connection),
+            trigger=trigger,
+            full=trigger in FULL_TRIGGERS,
+            heartbeat=heartbeat,
         )
     except ProviderError:
         calendar_failures_check(calendar_id=calendar.pk)
@@ -398,39 +400,70 @@ def _next_poll_store(calendar: ExternalCalendar) -> None:
     ExternalCalendar.objects.filter(pk=calendar.pk).update(next_poll_at=calendar.next_poll_at)
 
 
-def _poll_unchanged(*, calendar: ExternalCalendar, client, trigger: str) -> bool:
-    """A poll (SPEC §8.2): a calendar in good standing whose server says nothing changed since
-    its cursor is done after that one request. No sync run is recorded (a check is not a
-    sync: 288 rows a day per calendar otherwise); the calendar and its connection note the
-    time, and the calendar its next slot (two UPDATEs). The optional ``client.unchanged``
-    (CalDAV's ctag / sync-token PROPFIND); a failing check leaves it to the run, which
-    records the failure. Anything that needs more (an error to clear, the window to roll)
-    goes through the engine."""
-    check = getattr(client, "unchanged", None)
+# What a poll check reads (compiling the full three-table SELECT was half its CPU); fields
+# deferred here are loaded if a client needs them, and the run reloads the calendar anyway.
+_POLL_FIELDS = (
+    *("connection_id", "external_id", "sync_cursor", "window_end", "last_error", "failing_since", "next_poll_at"),
+    *("connection__provider", "connection__status", "connection__account_email", "connection__access_token"),
+    *("connection__server_url", "connection__calendar_user_addresses", "connection__merchant__time_zone"),
+)
+
+
+def _calendar_for_poll(calendar_id: int) -> ExternalCalendar | None:
+    rows = (
+        ExternalCalendar.objects.select_related("connection__merchant")
+        .only(*_POLL_FIELDS)
+        .filter(pk=calendar_id, selected=True, connection__status__in=SYNCABLE_STATUSES)
+        .order_by()[:1]
+    )
+    return next(iter(rows), None)
+
+
+def _poll_check(calendar_id: int, trigger: str) -> tuple[bool, object | None]:
+    """A poll (SPEC §8.2): one cheap request, and a calendar in good standing whose server
+    says nothing changed since its cursor is done: ``(True, None)``. No sync run is recorded
+    (a check is not a sync: 288 rows a day per calendar otherwise) and no lock is taken (it
+    only reads the server, and writes nothing a concurrent run would miss): one SELECT and
+    two UPDATEs (the calendar's time and next slot, the connection's time). Otherwise
+    ``(False, client)``: the run goes on under the lock with this client, which keeps what
+    the check read (a changed state, or the error to record), so nothing is asked twice.
+    Only for providers with the optional ``client.unchanged`` (CalDAV's ctag/sync-token)."""
+    calendar = _calendar_for_poll(calendar_id)
     now = timezone.now()
     if (
-        check is None
-        or trigger != SyncRun.Trigger.PERIODIC
+        calendar is None
+        or poll_interval(calendar.connection.provider) is None
         or not calendar.sync_cursor
         or calendar.last_error
         or calendar.failing_since is not None
         or calendar.connection.status != CalendarConnection.Status.ACTIVE
         or needs_full_sync(calendar, now)
     ):
-        return False
+        return False, None  # the run decides (and records) what happens
     try:
-        if not check(calendar.external_id, cursor=calendar.sync_cursor):
-            return False
+        client = connection_client(calendar.connection)
     except ProviderError:
-        return False
+        return False, None
+    check = getattr(client, "unchanged", None)
+    if check is None:
+        return False, client
+    key = _pending_key(calendar_id)
+    cache.delete(key)  # as a run starts: what is asked from now on comes after this check
+    try:
+        unchanged = check(calendar.external_id, cursor=calendar.sync_cursor)
+    except ProviderError:
+        unchanged = False
+    if not unchanged:
+        cache.add(key, trigger, timeout=PENDING_TTL_SECONDS)  # the locked run (or its holder) takes it
+        return False, client
     now = timezone.now()
-    calendar.last_synced_at, calendar.next_poll_at = now, _next_poll_at(calendar, now)
-    ExternalCalendar.objects.filter(pk=calendar.pk).update(last_synced_at=now, next_poll_at=calendar.next_poll_at)
+    planned = _next_poll_at(calendar, now)
+    ExternalCalendar.objects.filter(pk=calendar.pk).update(last_synced_at=now, next_poll_at=planned)
     CalendarConnection.objects.filter(pk=calendar.connection_id, status=CalendarConnection.Status.ACTIVE).update(
         last_synced_at=now
     )
     logger.info("calendar %s unchanged at the server (poll)", calendar.pk)
-    return True
+    return True, None  # a request made since the check found no pending key: it queued its own task
 
 
 # --- what beat's periodic tasks select (integrations/schedule.py) ---------------------------
