@@ -150,7 +150,9 @@ def _run(args, radicale, proxy) -> dict:
     headers = {"Content-Type": "application/xml; charset=utf-8"}
 
     def raw_fetch() -> int:
-        session.request("PROPFIND", direct_url, data=xml.COLLECTION_STATE, headers={**headers, "Depth": "0"}).content
+        _ = session.request(
+            "PROPFIND", direct_url, data=xml.COLLECTION_STATE, headers={**headers, "Depth": "0"}
+        ).content
         listing = session.request("REPORT", direct_url, data=xml.sync_collection(""), headers={**headers, "Depth": "1"})
         responses, _ = xml.multistatus(listing.content)  # the hrefs to ask for (the client parses them too)
         hrefs = [r.href for r in responses if r.href.endswith(".ics")]
@@ -209,7 +211,9 @@ def _run(args, radicale, proxy) -> dict:
     raw_poll = []
     for _ in range(args.polls):
         began = time.perf_counter()
-        session.request("PROPFIND", direct_url, data=xml.COLLECTION_STATE, headers={**headers, "Depth": "0"}).content
+        _ = session.request(
+            "PROPFIND", direct_url, data=xml.COLLECTION_STATE, headers={**headers, "Depth": "0"}
+        ).content
         raw_poll.append((time.perf_counter() - began) * 1000)
 
     if args.profile:

@@ -444,7 +444,7 @@ def _poll_check(calendar_id: int, trigger: str) -> tuple[bool, object | None]:
         client = connection_client(calendar.connection)
     except ProviderError:
         return False, None
-    check = getattr(client, "unchanged", None)
+    check = getattr(client.provider_client, "unchanged", None)
     if check is None:
         return False, client
     key = _pending_key(calendar_id)
@@ -473,6 +473,16 @@ def _polled_providers() -> list[str]:
     return [key for key in PROVIDERS if poll_interval(key) is not None]
 
 
+def calendars_due_rows(*, providers: list[str], now: dt.datetime):
+    """``(pk, connection status)`` of the selected calendars of ``providers`` due at ``now``."""
+    return (
+        ExternalCalendar.objects.filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now), selected=True)
+        .filter(connection__provider__in=providers)
+        .order_by("next_poll_at")
+        .values_list("pk", "connection__status")
+    )
+
+
 def _due_take(*, providers: list[str], lease: dt.timedelta, now: dt.datetime | None) -> list[int]:
     """Selected calendars of ``providers`` whose ``next_poll_at`` has come (or that never ran),
     taken for this tick: their ``next_poll_at`` moves ``lease`` ahead, so the next tick does not
@@ -481,12 +491,7 @@ def _due_take(*, providers: list[str], lease: dt.timedelta, now: dt.datetime | N
     table's size. Due calendars of connections that cannot sync are parked ``PARKED_FOR``.
     """
     now = now or timezone.now()
-    rows = list(
-        ExternalCalendar.objects.filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now), selected=True)
-        .filter(connection__provider__in=providers)
-        .order_by("next_poll_at")
-        .values_list("pk", "connection__status")
-    )
+    rows = list(calendars_due_rows(providers=providers, now=now))
     due = [pk for pk, status in rows if status in SYNCABLE_STATUSES]
     parked = [pk for pk, status in rows if status not in SYNCABLE_STATUSES]
     if due:
