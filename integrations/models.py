@@ -81,10 +81,10 @@ class ExternalCalendar(models.Model):
         null=True, blank=True, help_text="Start of the failures since the last successful sync."
     )
     # When the calendar is synced next without being asked: its next poll slot (CalDAV) or its
-    # periodic safety-net sync (push providers). Set when a run ends and when beat queues it,
-    # spread over the interval (integrations.selectors.next_poll_at); null: never run, due now.
-    # Beat's minute tick reads only what is due through the partial index.
-    next_poll_at = models.DateTimeField(null=True, blank=True)
+    # periodic safety-net sync (push providers), spread over the interval
+    # (integrations.selectors.next_poll_at), set when a run ends. A new calendar is due at once.
+    # Beat's minute tick reads only what is due through the partial index; null: never due.
+    next_poll_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,6 +4,7 @@ import datetime as dt
 import math
 
 from django.conf import settings
+import django.utils.timezone
 from django.db import migrations, models
 
 # The rules of integrations.selectors as they were when this migration was written (a
@@ -59,6 +60,8 @@ def backfill(apps, schema_editor):
             ExternalCalendar.objects.bulk_update(batch, ["next_poll_at"])
             batch = []
     ExternalCalendar.objects.bulk_update(batch, ["next_poll_at"])
+    # Unselected calendars: due as soon as they are selected (the model's default for new rows).
+    ExternalCalendar.objects.filter(selected=False).update(next_poll_at=now)
     batch = []
     for channel in WatchChannel.objects.filter(status="active").order_by("pk").iterator(chunk_size=BATCH):
         channel.renew_at = renew_at(channel.calendar_id, channel.expires_at, now)
@@ -79,7 +82,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='externalcalendar',
             name='next_poll_at',
-            field=models.DateTimeField(blank=True, null=True),
+            field=models.DateTimeField(blank=True, default=django.utils.timezone.now, null=True),
         ),
         migrations.AddField(
             model_name='watchchannel',

@@ -473,42 +473,48 @@ def _polled_providers() -> list[str]:
     return [key for key in PROVIDERS if poll_interval(key) is not None]
 
 
-def calendars_due_rows(*, providers: list[str], now: dt.datetime):
-    """``(pk, connection status)`` of the selected calendars of ``providers`` due at ``now``."""
-    return (
-        ExternalCalendar.objects.filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now), selected=True)
-        .filter(connection__provider__in=providers)
+def calendars_due_rows(*, now: dt.datetime) -> list[tuple[int, str, str]]:
+    """``(pk, provider, connection status)`` of every selected calendar due at ``now``.
+
+    Two reads that grow with what is due, not with the tables: the partial index on
+    ``next_poll_at`` for the due calendars, then their connections by primary key. (One join
+    let the planner hash all 36,000 connections at 100,000 calendars: docs/BENCHMARKS.md.)
+    """
+    due = list(
+        ExternalCalendar.objects.filter(selected=True, next_poll_at__lte=now)
         .order_by("next_poll_at")
-        .values_list("pk", "connection__status")
+        .values_list("pk", "connection_id")
     )
+    if not due:
+        return []
+    connections = {
+        pk: (provider, status)
+        for pk, provider, status in CalendarConnection.objects.filter(pk__in={c for _, c in due}).values_list(
+            "pk", "provider", "status"
+        )
+    }
+    return [(pk, *connections[connection_id]) for pk, connection_id in due if connection_id in connections]
 
 
-def _due_take(*, providers: list[str], lease: dt.timedelta, now: dt.datetime | None) -> list[int]:
-    """Selected calendars of ``providers`` whose ``next_poll_at`` has come (or that never ran),
-    taken for this tick: their ``next_poll_at`` moves ``lease`` ahead, so the next tick does not
-    pick them again while their sync waits in the queue (the run sets the real next slot).
-    Reads only what is due, through the partial index on ``next_poll_at``, whatever the
-    table's size. Due calendars of connections that cannot sync are parked ``PARKED_FOR``.
+def _due_take(*, providers: list[str], now: dt.datetime | None) -> list[int]:
+    """Selected calendars of ``providers`` whose ``next_poll_at`` has come. Not leased: a
+    2,000-row UPDATE per tick cost more than the selection (docs/BENCHMARKS.md); the run sets
+    the next slot, and a calendar still queued at the next tick is absorbed by its pending
+    key. Due calendars of connections that cannot sync are parked ``PARKED_FOR``.
     """
     now = now or timezone.now()
-    rows = list(calendars_due_rows(providers=providers, now=now))
-    due = [pk for pk, status in rows if status in SYNCABLE_STATUSES]
+    wanted = set(providers)
+    rows = [(pk, status) for pk, provider, status in calendars_due_rows(now=now) if provider in wanted]
     parked = [pk for pk, status in rows if status not in SYNCABLE_STATUSES]
-    if due:
-        ExternalCalendar.objects.filter(pk__in=due).update(next_poll_at=now + lease)
     if parked:
         ExternalCalendar.objects.filter(pk__in=parked).update(next_poll_at=now + PARKED_FOR)
-    return due
+    return [pk for pk, status in rows if status in SYNCABLE_STATUSES]
 
 
 def calendars_due_for_poll(*, now=None) -> list[int]:
     """Selected calendars of push-less providers (CalDAV) whose poll slot has come: each
     calendar polls every ``poll_interval`` at its own offset (``next_poll_at``: no herd)."""
-    providers = _polled_providers()
-    if not providers:
-        return []
-    lease = max(poll_interval(key) for key in providers)
-    return _due_take(providers=providers, lease=lease, now=now)
+    return _due_take(providers=_polled_providers(), now=now)
 
 
 def calendars_due_for_periodic_sync(*, now=None) -> list[int]:
@@ -517,7 +523,7 @@ def calendars_due_for_periodic_sync(*, now=None) -> list[int]:
     last run, spread). Polled providers are covered by their polls."""
     polled = set(_polled_providers())
     providers = [key for key in PROVIDERS if key not in polled]
-    return _due_take(providers=providers, lease=settings.CALENDAR_PERIODIC_SYNC_INTERVAL, now=now)
+    return _due_take(providers=providers, now=now)
 
 
 def calendars_due_for_horizon_roll() -> list[int]:

@@ -60,20 +60,19 @@ def test_next_poll_at_follows_the_provider(settings):
     assert next_poll_at(calendar_id=3, provider="google", after=NOW) == safety_net_at(3, interval, NOW)
 
 
-def test_due_selection_picks_exactly_what_is_due_and_takes_it(settings):
+def test_due_selection_picks_exactly_what_is_due(settings):
     settings.CALDAV_POLL_MINUTES = 5
     due = _calendars("caldav", 3, next_poll_at=NOW - dt.timedelta(seconds=1))
-    never = _calendars("caldav", 1)  # never ran: due now
+    never = _calendars("caldav", 1, next_poll_at=NOW - dt.timedelta(days=3))  # created days ago, never ran
     at_now = _calendars("caldav", 1, next_poll_at=NOW)
+    _calendars("caldav", 1, next_poll_at=None)  # never due
     _calendars("caldav", 2, next_poll_at=NOW + dt.timedelta(seconds=1))  # not yet
     unselected = _calendars("caldav", 1, next_poll_at=NOW - dt.timedelta(hours=1))
     ExternalCalendar.objects.filter(pk=unselected[0].pk).update(selected=False)
     google = _calendars("google", 2, next_poll_at=NOW - dt.timedelta(minutes=1))
     picked = calendars_due_for_poll(now=NOW)
     assert sorted(picked) == sorted(c.pk for c in due + never + at_now)
-    assert calendars_due_for_poll(now=NOW) == []  # taken until the lease runs out (the run sets the slot)
-    leased = set(ExternalCalendar.objects.filter(pk__in=picked).values_list("next_poll_at", flat=True))
-    assert leased == {NOW + FIVE_MINUTES}
+    assert calendars_due_for_poll(now=NOW) == picked  # still due until their run sets the next slot
     assert sorted(calendars_due_for_periodic_sync(now=NOW)) == sorted(c.pk for c in google)  # push: safety net
 
 
@@ -83,6 +82,11 @@ def test_a_due_calendar_that_cannot_sync_is_parked_not_asked_every_minute():
     assert calendars_due_for_poll(now=NOW) == [erroring[0].pk]  # an error still syncs
     parked = set(ExternalCalendar.objects.filter(pk__in=[c.pk for c in stuck]).values_list("next_poll_at", flat=True))
     assert parked == {NOW + PARKED_FOR}
+
+
+def test_a_new_calendar_is_due_at_once():
+    [calendar] = _calendars("caldav", 1)
+    assert calendar.pk in calendars_due_for_poll()
 
 
 def test_a_run_sets_the_next_poll_slot(gcal, settings):
