@@ -263,11 +263,16 @@ def measure(*, now: dt.datetime, runs: int) -> dict:
             found = len(result)
         figures[name] = {"due": found, "p50_ms": statistics.median(samples), "max_ms": max(samples)}
         print(f"  {name:30} {found:6} rows  p50 {figures[name]['p50_ms']:7.2f} ms  max {max(samples):7.2f} ms")
-    polled = ["caldav"]
-    pushed = ["google", "microsoft"]
+    from integrations.models import CalendarConnection, ExternalCalendar
+
+    # The two reads of ``calendars_due_rows`` (the due calendars, then their connections).
+    due = ExternalCalendar.objects.filter(selected=True, next_poll_at__lte=now).order_by("next_poll_at")
+    ids = {c for _, c in due.values_list("pk", "connection_id")}
     plans = {
-        "due_for_poll": sync.calendars_due_rows(providers=polled, now=now).explain(analyze=True),
-        "due_for_periodic_sync": sync.calendars_due_rows(providers=pushed, now=now).explain(analyze=True),
+        "due_calendars": due.values_list("pk", "connection_id").explain(analyze=True),
+        "their_connections": CalendarConnection.objects.filter(pk__in=ids)
+        .values_list("pk", "provider", "status")
+        .explain(analyze=True),
         "due_for_renewal": WatchChannel.objects.filter(status=WatchChannel.Status.ACTIVE)
         .filter(Q(renew_at__lte=now) | Q(expires_at__lt=now + RENEW_BEFORE))
         .values_list("pk", flat=True)

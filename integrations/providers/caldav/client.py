@@ -41,7 +41,7 @@ from integrations.providers.base import (
 )
 from integrations.providers.caldav import xml
 from integrations.providers.caldav.discovery import calendars_list, same_url
-from integrations.providers.caldav.events import UnreadableCalendar, occurrences, own_addresses, timing_only
+from integrations.providers.caldav.events import UnreadableCalendar, occurrences, own_addresses, timing_only_parsed
 from integrations.providers.caldav.session import DAVSession, error_for
 
 logger = logging.getLogger(__name__)
@@ -271,9 +271,9 @@ class CalDAVCalendarClient:
                 page.replaced_groups.append(group)  # removed meanwhile
                 continue
             try:
-                stored = timing_only(data, self.own)
+                stored, parsed = timing_only_parsed(data, self.own)
                 events = occurrences(
-                    stored, group=group, own=self.own, zone=self.zone, window_start=window[0], window_end=window[1]
+                    parsed, group=group, own=self.own, zone=self.zone, window_start=window[0], window_end=window[1]
                 )
             except UnreadableCalendar:
                 logger.warning("CalDAV object %s of calendar %s is unreadable; left as it was", path, calendar.pk)
