@@ -169,10 +169,10 @@ def scale(r: dict) -> list[str]:
     small, big = r["sizes"][0], r["sizes"][-1]
     sp, t = r["spread"], r["targets"]
     names = [
-        ("due_for_poll", "CalDAV polls due (`calendars_due_for_poll`, minute tick)"),
-        ("due_for_periodic_sync", "safety net due (`calendars_due_for_periodic_sync`, minute tick)"),
+        ("due", "due: CalDAV polls + safety net (`calendars_due`, minute tick)"),
         ("due_for_renewal", "renewals due (`watch_channels_due_for_renewal`, minute tick)"),
-        ("due_for_poll_tenth", "CalDAV polls, a tenth as many due (6 s window)"),
+        ("due_tenth", "`calendars_due`, a tenth as many due (6 s window)"),
+        ("due_for_poll_filtered", "CalDAV only, joined with connections (`calendars_due_for_poll`, tools)"),
         ("hourly_without_channel", "missing channels (`calendars_without_channel`, hourly)"),
         ("daily_horizon_roll", "horizon roll (`calendars_due_for_horizon_roll`, daily)"),
         ("previous_due_for_poll", "before: Max over sync runs per CalDAV calendar, filtered in Python"),
@@ -192,7 +192,7 @@ def scale(r: dict) -> list[str]:
     ]
     for key, label in names:
         a, b = small["selections"][key], big["selections"][key]
-        target = "< 50 ms" if key in ("due_for_poll", "due_for_periodic_sync", "due_for_renewal") else ""
+        target = "< 50 ms" if key in ("due", "due_for_renewal") else ""
         lines.append(
             f"| {label} | {a['due']:,}, {a['p50_ms']:.1f} ms | {b['due']:,}, {b['p50_ms']:.1f} ms | {target} |"
         )

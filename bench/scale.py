@@ -20,9 +20,9 @@ then the rest, measured again (the same code at two table sizes). The model:
 
 Measured at each size, each selection in a transaction rolled back (so every repetition
 sees the same state), medians of ``--runs``: the minute tick's selections
-(``calendars_due_for_poll``, ``calendars_due_for_periodic_sync``,
-``watch_channels_due_for_renewal``; target < 50 ms, growing with what is due), the same
-selections with a tenth of the due rows (a 6-second window), the hourly repair and daily
+(``calendars_due``: CalDAV polls and the safety net; ``watch_channels_due_for_renewal``;
+target < 50 ms, growing with what is due), the same with a tenth of the due rows (a 6-second
+window), the CalDAV-only filter (``calendars_due_for_poll``, joined, for tools and tests), the hourly repair and daily
 horizon-roll selections (they read the table), the previous poll selection (a Max over the
 sync runs per calendar, filtered in Python), and EXPLAIN ANALYZE of each. Then the spread:
 CalDAV poll slots per 10 s and per minute of the interval, the safety net after a mass sync,
@@ -244,12 +244,11 @@ def measure(*, now: dt.datetime, runs: int) -> dict:
 
     narrow = now - dt.timedelta(seconds=54)  # the last 6 seconds' worth of due rows
     selections = {
-        "due_for_poll": lambda: sync.calendars_due_for_poll(now=now),
-        "due_for_periodic_sync": lambda: sync.calendars_due_for_periodic_sync(now=now),
+        "due": lambda: sync.calendars_due(now=now),
         "due_for_renewal": lambda: channels.watch_channels_due_for_renewal(now=now),
-        "due_for_poll_tenth": lambda: sync.calendars_due_for_poll(now=narrow),
-        "due_for_periodic_sync_tenth": lambda: sync.calendars_due_for_periodic_sync(now=narrow),
+        "due_tenth": lambda: sync.calendars_due(now=narrow),
         "due_for_renewal_tenth": lambda: channels.watch_channels_due_for_renewal(now=narrow),
+        "due_for_poll_filtered": lambda: sync.calendars_due_for_poll(now=now),
         "hourly_without_channel": channels.calendars_without_channel,
         "daily_horizon_roll": sync.calendars_due_for_horizon_roll,
         "previous_due_for_poll": lambda: _old_due_for_poll(now),
@@ -263,15 +262,13 @@ def measure(*, now: dt.datetime, runs: int) -> dict:
             found = len(result)
         figures[name] = {"due": found, "p50_ms": statistics.median(samples), "max_ms": max(samples)}
         print(f"  {name:30} {found:6} rows  p50 {figures[name]['p50_ms']:7.2f} ms  max {max(samples):7.2f} ms")
-    from integrations.models import CalendarConnection, ExternalCalendar
+    from integrations.models import ExternalCalendar
 
-    # The two reads of ``calendars_due_rows`` (the due calendars, then their connections).
-    due = ExternalCalendar.objects.filter(selected=True, next_poll_at__lte=now).order_by("next_poll_at")
-    ids = {c for _, c in due.values_list("pk", "connection_id")}
+    # ``calendars_due``: the one read beat's minute tick makes.
     plans = {
-        "due_calendars": due.values_list("pk", "connection_id").explain(analyze=True),
-        "their_connections": CalendarConnection.objects.filter(pk__in=ids)
-        .values_list("pk", "provider", "status")
+        "due": ExternalCalendar.objects.filter(selected=True, next_poll_at__lte=now)
+        .order_by("next_poll_at")
+        .values_list("pk", flat=True)
         .explain(analyze=True),
         "due_for_renewal": WatchChannel.objects.filter(status=WatchChannel.Status.ACTIVE)
         .filter(Q(renew_at__lte=now) | Q(expires_at__lt=now + RENEW_BEFORE))
@@ -394,7 +391,7 @@ def main() -> None:
         spreads = spread(now=now)
 
     big = sizes[-1]["selections"]
-    minute_tick = ("due_for_poll", "due_for_periodic_sync", "due_for_renewal")
+    minute_tick = ("due", "due_for_renewal")
     result = {
         "parameters": vars(args),
         "providers": dict(PROVIDERS),

@@ -23,16 +23,11 @@ BEAT_SCHEDULE = {
         "task": "integrations.tasks.watch_channels_renew_task",
         "schedule": timedelta(hours=1),
     },
-    # The safety net: calendars of push providers not synced for a while (next_poll_at:
-    # between half and all of CALENDAR_PERIODIC_SYNC_INTERVAL after their last run, spread).
+    # Whatever is due (ExternalCalendar.next_poll_at): CalDAV polls, every CALDAV_POLL_MINUTES
+    # at each calendar's own offset, and the push providers' safety net, between half and all
+    # of CALENDAR_PERIODIC_SYNC_INTERVAL after the last run, spread.
     "calendar-periodic-sync": {
         "task": "integrations.tasks.calendars_sync_periodic_task",
-        "schedule": timedelta(minutes=1),
-    },
-    # CalDAV polling: each calendar is due every CALDAV_POLL_MINUTES at its own offset;
-    # the minute tick only finds who is due (spread over the interval).
-    "calendar-caldav-poll": {
-        "task": "integrations.tasks.calendars_poll_task",
         "schedule": timedelta(minutes=1),
     },
     "calendar-horizon-roll": {

@@ -105,8 +105,10 @@ def watch_channels_renew_task() -> None:
 
 @shared_task
 def calendars_sync_periodic_task() -> None:
-    """The safety net: notifications are not guaranteed, so sync what has not synced lately."""
-    for calendar_id in sync_services.calendars_due_for_periodic_sync():
+    """Every minute: sync (coalesced) every calendar whose ``next_poll_at`` has come: CalDAV's
+    polls (the sync's first request is the cheap change check: an unchanged calendar costs
+    one) and the push providers' safety net (notifications are not guaranteed)."""
+    for calendar_id in sync_services.calendars_due():
         sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.PERIODIC)
 
 
@@ -119,7 +121,6 @@ def calendars_horizon_roll_task() -> None:
 
 @shared_task
 def calendars_poll_task() -> None:
-    """Providers without push (CalDAV): request a (coalesced) sync of every calendar whose poll
-    slot has come. The sync's first request is the cheap change check: an unchanged calendar costs one."""
-    for calendar_id in sync_services.calendars_due_for_poll():
-        sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.PERIODIC)
+    """The former separate CalDAV tick, now :func:`calendars_sync_periodic_task` (kept for
+    messages queued before a deploy)."""
+    calendars_sync_periodic_task()

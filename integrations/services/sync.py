@@ -341,6 +341,11 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
             calendar = _calendar_for_sync(calendar_id)
             if calendar is None:
                 logger.info("calendar %s is gone, deselected or not connected: nothing to sync", calendar_id)
+                if trigger == SyncRun.Trigger.PERIODIC:
+                    # Due, but its connection cannot sync (reauth required): not asked every minute.
+                    ExternalCalendar.objects.filter(pk=calendar_id, selected=True).update(
+                        next_poll_at=timezone.now() + PARKED_FOR
+                    )
                 return runs
             try:
                 run = _calendar_sync_once(calendar=calendar, trigger=trigger, heartbeat=lock.extend, client=client)
@@ -473,57 +478,46 @@ def _polled_providers() -> list[str]:
     return [key for key in PROVIDERS if poll_interval(key) is not None]
 
 
-def calendars_due_rows(*, now: dt.datetime) -> list[tuple[int, str, str]]:
-    """``(pk, provider, connection status)`` of every selected calendar due at ``now``.
-
-    Two reads that grow with what is due, not with the tables: the partial index on
-    ``next_poll_at`` for the due calendars, then their connections by primary key. (One join
-    let the planner hash all 36,000 connections at 100,000 calendars: docs/BENCHMARKS.md.)
-    """
-    due = list(
+def calendars_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Every selected calendar whose ``next_poll_at`` has come: CalDAV polls and the push
+    providers' safety net alike (each stores its own kind of next time). One read of the
+    partial index, nothing joined: it grows with what is due, not with the tables (a join
+    with the connections let the planner hash or scan all of them: docs/BENCHMARKS.md). A
+    calendar whose connection cannot sync is parked by its run (``PARKED_FOR``). Not leased:
+    a 2,000-row UPDATE per tick cost more than the selection; the run sets the next slot,
+    and one still queued at the next tick is absorbed by its pending key."""
+    now = now or timezone.now()
+    return list(
         ExternalCalendar.objects.filter(selected=True, next_poll_at__lte=now)
         .order_by("next_poll_at")
-        .values_list("pk", "connection_id")
+        .values_list("pk", flat=True)
     )
-    if not due:
-        return []
-    connections = {
-        pk: (provider, status)
-        for pk, provider, status in CalendarConnection.objects.filter(pk__in={c for _, c in due}).values_list(
-            "pk", "provider", "status"
+
+
+def _due_of(providers: list[str], now: dt.datetime | None) -> list[int]:
+    due = set(calendars_due(now=now))
+    return [
+        pk
+        for pk in ExternalCalendar.objects.filter(
+            pk__in=due, connection__provider__in=providers, connection__status__in=SYNCABLE_STATUSES
         )
-    }
-    return [(pk, *connections[connection_id]) for pk, connection_id in due if connection_id in connections]
-
-
-def _due_take(*, providers: list[str], now: dt.datetime | None) -> list[int]:
-    """Selected calendars of ``providers`` whose ``next_poll_at`` has come. Not leased: a
-    2,000-row UPDATE per tick cost more than the selection (docs/BENCHMARKS.md); the run sets
-    the next slot, and a calendar still queued at the next tick is absorbed by its pending
-    key. Due calendars of connections that cannot sync are parked ``PARKED_FOR``.
-    """
-    now = now or timezone.now()
-    wanted = set(providers)
-    rows = [(pk, status) for pk, provider, status in calendars_due_rows(now=now) if provider in wanted]
-    parked = [pk for pk, status in rows if status not in SYNCABLE_STATUSES]
-    if parked:
-        ExternalCalendar.objects.filter(pk__in=parked).update(next_poll_at=now + PARKED_FOR)
-    return [pk for pk, status in rows if status in SYNCABLE_STATUSES]
+        .order_by("next_poll_at")
+        .values_list("pk", flat=True)
+    ]
 
 
 def calendars_due_for_poll(*, now=None) -> list[int]:
-    """Selected calendars of push-less providers (CalDAV) whose poll slot has come: each
-    calendar polls every ``poll_interval`` at its own offset (``next_poll_at``: no herd)."""
-    return _due_take(providers=_polled_providers(), now=now)
+    """The due calendars of push-less providers (CalDAV): each polls every ``poll_interval``
+    at its own offset (``next_poll_at``: no herd). For tools and tests; beat takes
+    :func:`calendars_due` whole."""
+    return _due_of(_polled_providers(), now)
 
 
 def calendars_due_for_periodic_sync(*, now=None) -> list[int]:
-    """The safety net of push providers: selected calendars not synced for a while
-    (``next_poll_at``: between half and all of ``CALENDAR_PERIODIC_SYNC_INTERVAL`` after their
-    last run, spread). Polled providers are covered by their polls."""
+    """The due calendars of push providers: the safety net (``next_poll_at`` between half and
+    all of ``CALENDAR_PERIODIC_SYNC_INTERVAL`` after their last run, spread)."""
     polled = set(_polled_providers())
-    providers = [key for key in PROVIDERS if key not in polled]
-    return _due_take(providers=providers, now=now)
+    return _due_of([key for key in PROVIDERS if key not in polled], now)
 
 
 def calendars_due_for_horizon_roll() -> list[int]:

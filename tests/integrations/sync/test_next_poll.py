@@ -11,7 +11,13 @@ from django.utils import timezone
 from integrations.models import CalendarConnection, ExternalCalendar, WatchChannel
 from integrations.selectors import channel_renew_at, next_poll_at, poll_slot_after, safety_net_at, spread_offset
 from integrations.services.channels import RENEW_BEFORE, watch_channels_due_for_renewal
-from integrations.services.sync import PARKED_FOR, calendars_due_for_periodic_sync, calendars_due_for_poll
+from integrations.services.sync import (
+    PARKED_FOR,
+    calendar_sync_run,
+    calendars_due,
+    calendars_due_for_periodic_sync,
+    calendars_due_for_poll,
+)
 from tests.factories import MerchantFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,15 +79,18 @@ def test_due_selection_picks_exactly_what_is_due(settings):
     picked = calendars_due_for_poll(now=NOW)
     assert sorted(picked) == sorted(c.pk for c in due + never + at_now)
     assert calendars_due_for_poll(now=NOW) == picked  # still due until their run sets the next slot
+    assert set(calendars_due(now=NOW)) == {*picked, *(c.pk for c in google)}  # what beat takes
     assert sorted(calendars_due_for_periodic_sync(now=NOW)) == sorted(c.pk for c in google)  # push: safety net
 
 
 def test_a_due_calendar_that_cannot_sync_is_parked_not_asked_every_minute():
-    stuck = _calendars("caldav", 2, status="reauth_required", next_poll_at=NOW - dt.timedelta(minutes=3))
-    erroring = _calendars("caldav", 1, status="error", next_poll_at=NOW - dt.timedelta(minutes=3))
-    assert calendars_due_for_poll(now=NOW) == [erroring[0].pk]  # an error still syncs
-    parked = set(ExternalCalendar.objects.filter(pk__in=[c.pk for c in stuck]).values_list("next_poll_at", flat=True))
-    assert parked == {NOW + PARKED_FOR}
+    [stuck] = _calendars("caldav", 1, status="reauth_required", next_poll_at=NOW - dt.timedelta(minutes=3))
+    [erroring] = _calendars("caldav", 1, status="error", next_poll_at=NOW - dt.timedelta(minutes=3))
+    assert calendars_due_for_poll(now=NOW) == [erroring.pk]  # an error still syncs
+    assert set(calendars_due(now=NOW)) == {stuck.pk, erroring.pk}  # beat's read joins nothing
+    assert calendar_sync_run(calendar_id=stuck.pk, trigger="periodic") == []  # its run parks it
+    parked = ExternalCalendar.objects.get(pk=stuck.pk).next_poll_at
+    assert parked > timezone.now() + PARKED_FOR - dt.timedelta(minutes=1)
 
 
 def test_a_new_calendar_is_due_at_once():

@@ -25,7 +25,6 @@ def test_beat_schedule_runs_renewal_periodic_sync_and_horizon_roll():
         "integrations.tasks.watch_channels_renew_task",
         "integrations.tasks.calendars_sync_periodic_task",
         "integrations.tasks.calendars_horizon_roll_task",
-        "integrations.tasks.calendars_poll_task",
     }
     assert tasks <= set(app.tasks)
     assert app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE
