@@ -177,14 +177,18 @@ def scale(r: dict) -> list[str]:
         ("daily_horizon_roll", "horizon roll (`calendars_due_for_horizon_roll`, daily)"),
         ("previous_due_for_poll", "before: Max over sync runs per CalDAV calendar, filtered in Python"),
     ]
-    shares = ", ".join(f"{k} {v:,}" for k, v in big["seed"]["selected_calendars"].items())
+    seeds = [size["seed"] for size in r["sizes"]]
+    totals = {k: sum(seed["selected_calendars"][k] for seed in seeds) for k in seeds[0]["selected_calendars"]}
+    shares = ", ".join(f"{k} {v:,}" for k, v in totals.items())
+    runs_total = sum(seed["sync_runs"] for seed in seeds)
+    channels_total = sum(seed["channels"] for seed in seeds)
     sizes = f"{small['calendars']:,} calendars: rows, p50 | {big['calendars']:,} calendars: rows, p50"
     net = sp["safety_net_after_mass_sync_per_minute"]
     lines = [
         "### 8. Scale model (`bench.scale`)",
         "",
-        f"{big['calendars']:,} selected calendars ({shares} in the second seeding, 9x the first), "
-        f"{big['seed']['sync_runs']:,} more sync runs; medians of {r['parameters']['runs']} runs, each in a "
+        f"{big['calendars']:,} selected calendars ({shares}), {channels_total:,} channels, {runs_total:,} sync "
+        f"runs (a tenth of each at the first size); medians of {r['parameters']['runs']} runs, each in a "
         "rolled-back transaction.",
         "",
         f"| selection | {sizes} | target |",
