@@ -48,14 +48,19 @@ def renew_at(calendar_id, expires_at, now):
 
 
 def backfill(apps, schema_editor):
+    # Plain values only: loading rows would decrypt every channel's token (a row under a
+    # retired key must not stop a migration).
     ExternalCalendar = apps.get_model("integrations", "ExternalCalendar")
     WatchChannel = apps.get_model("integrations", "WatchChannel")
     now = dt.datetime.now(dt.UTC)
-    calendars = ExternalCalendar.objects.filter(selected=True).select_related("connection").order_by("pk")
+    rows = (
+        ExternalCalendar.objects.filter(selected=True)
+        .order_by("pk")
+        .values_list("pk", "connection__provider", "last_synced_at")
+    )
     batch = []
-    for calendar in calendars.iterator(chunk_size=BATCH):
-        calendar.next_poll_at = next_poll_at(calendar.pk, calendar.connection.provider, calendar.last_synced_at, now)
-        batch.append(calendar)
+    for pk, provider, last_synced_at in rows.iterator(chunk_size=BATCH):
+        batch.append(ExternalCalendar(pk=pk, next_poll_at=next_poll_at(pk, provider, last_synced_at, now)))
         if len(batch) >= BATCH:
             ExternalCalendar.objects.bulk_update(batch, ["next_poll_at"])
             batch = []
@@ -63,9 +68,9 @@ def backfill(apps, schema_editor):
     # Unselected calendars: due as soon as they are selected (the model's default for new rows).
     ExternalCalendar.objects.filter(selected=False).update(next_poll_at=now)
     batch = []
-    for channel in WatchChannel.objects.filter(status="active").order_by("pk").iterator(chunk_size=BATCH):
-        channel.renew_at = renew_at(channel.calendar_id, channel.expires_at, now)
-        batch.append(channel)
+    channels = WatchChannel.objects.filter(status="active").order_by("pk").values_list("pk", "calendar_id", "expires_at")
+    for pk, calendar_id, expires_at in channels.iterator(chunk_size=BATCH):
+        batch.append(WatchChannel(pk=pk, renew_at=renew_at(calendar_id, expires_at, now)))
         if len(batch) >= BATCH:
             WatchChannel.objects.bulk_update(batch, ["renew_at"])
             batch = []
