@@ -229,6 +229,89 @@ def live_poll(r: dict) -> list[str]:
     ]
 
 
+def caldav(r: dict) -> list[str]:
+    i, p, h, t = r["initial"], r["poll"], r["horizon_roll"], r["targets"]
+    return [
+        "### 7. CalDAV against Radicale (`bench.caldav`)",
+        "",
+        "| figure | value | baseline (same run) | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| unchanged poll: HTTP requests / queries | {p['requests_max']} ({', '.join(p['requests'])}) / "
+        f"{p['queries_max']}; {p['runs_recorded']} sync runs recorded | | | 1 / <= 3: "
+        f"{_yes(t['poll_one_request'] and t['poll_at_most_3_queries'])} |",
+        f"| unchanged poll: product CPU (`process_time`) | p50 {p['cpu_ms_p50']:.2f} ms, p95 {p['cpu_ms_p95']:.2f} ms "
+        f"(wall p50 {p['wall_ms_p50']:.1f} ms) | the same PROPFIND with requests, wall "
+        f"{p['raw_propfind_ms_p50']:.1f} ms "
+        f"| | < 5 ms: {_yes(t['poll_under_5ms_cpu'])} |",
+        f"| initial sync, {i['objects']} objects ({r['parameters']['series']} series; {i['events_listed']} occurrences,"
+        f" {i['blocks']} blocks; {i['requests']} requests), median of {r['parameters']['rounds']} "
+        f"| {i['median_s']:.2f} s | Radicale serving the same REPORTs to requests {i['baseline_median_s']:.2f} s "
+        f"| {i['ratio_to_baseline']:.1f}x | <= 2x: {_yes(t['initial_at_most_2x_baseline'])} |",
+        f"| horizon roll (re-expanding the stored objects) | {h['median_s']:.2f} s, {h['requests_max']} requests | | "
+        f"| 0 requests: {_yes(t['horizon_roll_no_requests'])} |",
+    ]
+
+
+def scale(r: dict) -> list[str]:
+    small, big = r["sizes"][0], r["sizes"][-1]
+    sp, t = r["spread"], r["targets"]
+    names = [
+        ("due", "due: CalDAV polls + safety net (`calendars_due`, minute tick)"),
+        ("due_for_renewal", "renewals due (`watch_channels_due_for_renewal`, minute tick)"),
+        ("due_tenth", "`calendars_due`, a tenth as many due (6 s window)"),
+        ("due_for_poll_filtered", "CalDAV only, joined with connections (`calendars_due_for_poll`, tools)"),
+        ("hourly_without_channel", "missing channels (`calendars_without_channel`, hourly)"),
+        ("daily_horizon_roll", "horizon roll (`calendars_due_for_horizon_roll`, daily)"),
+        ("previous_due_for_poll", "before: Max over sync runs per CalDAV calendar, filtered in Python"),
+    ]
+    seeds = [size["seed"] for size in r["sizes"]]
+    totals = {k: sum(seed["selected_calendars"][k] for seed in seeds) for k in seeds[0]["selected_calendars"]}
+    shares = ", ".join(f"{k} {v:,}" for k, v in totals.items())
+    runs_total = sum(seed["sync_runs"] for seed in seeds)
+    channels_total = sum(seed["channels"] for seed in seeds)
+    sizes = f"{small['calendars']:,} calendars: rows, p50 | {big['calendars']:,} calendars: rows, p50"
+    net = sp["safety_net_after_mass_sync_per_minute"]
+    lines = [
+        "### 8. Scale model (`bench.scale`)",
+        "",
+        f"{big['calendars']:,} selected calendars ({shares}), {channels_total:,} channels, {runs_total:,} sync "
+        f"runs (a tenth of each at the first size); medians of {r['parameters']['runs']} runs, each in a "
+        "rolled-back transaction.",
+        "",
+        f"| selection | {sizes} | target |",
+        "|---|---|---|---|",
+    ]
+    for key, label in names:
+        a, b = small["selections"][key], big["selections"][key]
+        target = "< 50 ms" if key in ("due", "due_for_renewal") else ""
+        lines.append(
+            f"| {label} | {a['due']:,}, {a['p50_ms']:.1f} ms | {b['due']:,}, {b['p50_ms']:.1f} ms | {target} |"
+        )
+    lines.append(
+        f"| minute-tick selections at {big['calendars']:,} | | | < 50 ms: {_yes(t['minute_selections_under_50ms'])} |"
+    )
+    rn, rp = sp["renewals_new"], sp["renewals_previous"]
+    lines += [
+        "",
+        "| spread | buckets | mean | max | max / mean | target |",
+        "|---|---|---|---|---|---|",
+        f"| CalDAV polls over the 5-minute interval, per 10 s | 30 | {sp['caldav_polls_per_10s']['mean']:.1f} | "
+        f"{sp['caldav_polls_per_10s']['max']} | {sp['caldav_polls_per_10s']['max_to_mean']:.2f} | "
+        f"{_yes(t['caldav_polls_spread'])} |",
+        f"| safety net after every push calendar synced at once, per minute | 90 | "
+        f"{net['mean']:.1f} | {net['max']} | {net['max_to_mean']:.2f} | |",
+        f"| renewals, `renew_at` + minute tick, days 2-7 ({rn['total']:,} in 7 days), per minute | "
+        f"{rn['days_2_to_7']['buckets']:,} | {rn['days_2_to_7']['mean']:.1f} | {rn['days_2_to_7']['max']} | "
+        f"{rn['days_2_to_7']['max_to_mean']:.2f} | <= 2: {_yes(t['renewals_no_minute_over_2x_mean'])} |",
+        f"| the same, first day | 1,440 | {rn['first_day']['mean']:.1f} | {rn['first_day']['max']} | "
+        f"{rn['first_day']['max_to_mean']:.2f} | |",
+        f"| before: a day ahead of expiry, hourly tick, days 2-7 ({rp['total']:,}) | "
+        f"{rp['days_2_to_7']['buckets']:,} | "
+        f"{rp['days_2_to_7']['mean']:.1f} | {rp['days_2_to_7']['max']} | {rp['days_2_to_7']['max_to_mean']:.1f} | |",
+    ]
+    return lines
+
+
 def machine(results: list[dict]) -> list[str]:
     m = results[0]["machine"]
     loads = ", ".join(f"{r['benchmark']} {' '.join(r['machine']['loadavg_at_start'])}" for r in results)
@@ -251,6 +334,8 @@ def main() -> None:
         "freshness": freshness,
         "availability": availability,
         "live_poll": live_poll,
+        "caldav": caldav,
+        "scale": scale,
     }
     results = []
     for name, render in sections.items():

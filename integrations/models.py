@@ -80,12 +80,22 @@ class ExternalCalendar(models.Model):
     failing_since = models.DateTimeField(
         null=True, blank=True, help_text="Start of the failures since the last successful sync."
     )
+    # When the calendar is synced next without being asked: its next poll slot (CalDAV) or its
+    # periodic safety-net sync (push providers), spread over the interval
+    # (integrations.selectors.next_poll_at), set when a run ends. A new calendar is due at once.
+    # Beat's minute tick reads only what is due through the partial index; null: never due.
+    next_poll_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-primary", "summary"]
         constraints = [
             models.UniqueConstraint(fields=["connection", "external_id"], name="unique_calendar_per_connection"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_poll_at"], condition=models.Q(selected=True), name="calendar_next_poll_selected"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -106,13 +116,19 @@ class WatchChannel(models.Model):
     resource_uri = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     expires_at = models.DateTimeField()
+    # When to open the successor (or extend): a day before expiry at the calendar's own time
+    # of day (integrations.selectors.channel_renew_at), so renewals spread over the day.
+    renew_at = models.DateTimeField(null=True, blank=True)
     last_message_number = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "expires_at"])]
+        indexes = [
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["renew_at"], condition=models.Q(status="active"), name="channel_renew_active"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel_id} ({self.status})"

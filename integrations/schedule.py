@@ -8,21 +8,26 @@ from datetime import timedelta
 
 from celery.schedules import crontab
 
+# The minute ticks only read what is due (partial indexes on next_poll_at and renew_at), and
+# what is due is spread over the interval, so work arrives evenly instead of in bursts at the
+# tick (docs/BENCHMARKS.md, the scale model).
 BEAT_SCHEDULE = {
-    # Channels live 7 days at Google; renewal starts a day ahead, so hourly leaves many tries.
+    # Channels live 7 days at Google (3 at Graph); each is renewed a day ahead at its
+    # calendar's own time of day (WatchChannel.renew_at).
     "calendar-channels-renew": {
+        "task": "integrations.tasks.watch_channels_renew_due_task",
+        "schedule": timedelta(minutes=1),
+    },
+    # Hourly: also opens missing channels (a failed watch) and forgets old stopped ones.
+    "calendar-channels-repair": {
         "task": "integrations.tasks.watch_channels_renew_task",
         "schedule": timedelta(hours=1),
     },
-    # Syncs calendars whose last sync is older than CALENDAR_PERIODIC_SYNC_INTERVAL.
+    # Whatever is due (ExternalCalendar.next_poll_at): CalDAV polls, every CALDAV_POLL_MINUTES
+    # at each calendar's own offset, and the push providers' safety net, between half and all
+    # of CALENDAR_PERIODIC_SYNC_INTERVAL after the last run, spread.
     "calendar-periodic-sync": {
         "task": "integrations.tasks.calendars_sync_periodic_task",
-        "schedule": timedelta(minutes=15),
-    },
-    # CalDAV polling: each calendar is due every CALDAV_POLL_MINUTES at its own offset;
-    # the minute tick only finds who is due (spread over the interval).
-    "calendar-caldav-poll": {
-        "task": "integrations.tasks.calendars_poll_task",
         "schedule": timedelta(minutes=1),
     },
     # SPEC §10: copies of bookings whose write failed or was lost, until they land.

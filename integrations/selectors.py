@@ -6,7 +6,6 @@ under a key that is no longer configured must still be viewable.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -46,11 +45,6 @@ def poll_interval(provider: str) -> timedelta | None:
     the provider pushes, and only the periodic safety net runs when its webhook is unusable."""
     interval = getattr(provider_for(provider), "poll_interval", None)
     return interval() if interval is not None else None
-
-
-def _last_run_at(calendar: ExternalCalendar) -> datetime | None:
-    run = calendar.sync_runs.only("started_at").first()  # newest first
-    return run.started_at if run else None
 
 
 def connection_get(*, merchant: Merchant, provider: str) -> CalendarConnection | None:
@@ -142,16 +136,9 @@ def connection_status(*, merchant: Merchant, provider: str) -> ConnectionStatus:
     runs = list(SyncRun.objects.filter(calendar__connection=connection).select_related("calendar")[:RECENT_SYNC_RUNS])
     next_sync_at = None
     if not push and selected:
-        interval = poll_interval(provider)
-        if interval is not None:
-            next_sync_at = min(
-                polled_next_sync_at(calendar=c, interval=interval, last_run_at=_last_run_at(c))
-                for c in calendars
-                if c.selected
-            )
-        else:
-            last = [c.last_synced_at for c in calendars if c.selected]
-            next_sync_at = None if None in last else min(last) + settings.CALENDAR_PERIODIC_SYNC_INTERVAL
+        # Polled, or a push provider whose webhook is unusable: the periodic sync is what runs.
+        planned = [c.next_poll_at for c in calendars if c.selected]
+        next_sync_at = timezone.now() if None in planned else min(planned)
     return ConnectionStatus(
         provider=provider,
         push=push,
@@ -267,13 +254,68 @@ def _resolved(calendar: ExternalCalendar, streak: list[SyncRun], resolved_by: Sy
     )
 
 
-# --- polling (providers without push) ------------------------------------------------------
+# --- polling, the safety net and renewals: when each calendar's turn comes -----------------
+
+_FIBONACCI = 0x9E3779B97F4A7C15  # 2^64 / golden ratio
+DAY_SECONDS = 86_400
+
+
+def spread_offset(key: int, period_seconds: int) -> int:
+    """``key``'s stable place in ``[0, period_seconds)``: Fibonacci hashing (Knuth, TAOCP
+    §6.4), ``key * 2^64/phi mod 2^64`` scaled to the period. Consecutive keys (primary keys)
+    land as far apart as possible, so any run of them fills the period evenly, more evenly
+    than a random hash would: no minute of the period gets much more than its share."""
+    return ((key * _FIBONACCI) % 2**64) * period_seconds >> 64
 
 
 def poll_offset(calendar_id: int, interval_seconds: int) -> int:
     """A calendar's stable place inside the poll interval (no thundering herd at :00)."""
-    digest = hashlib.sha256(f"caldav-poll:{calendar_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % interval_seconds
+    return spread_offset(calendar_id, interval_seconds)
+
+
+def _slot_after(moment: datetime, period: int, offset: int, *, inclusive: bool = False) -> datetime:
+    """The first instant ``offset + k * period`` (whole seconds) after ``moment`` (or at it)."""
+    t = moment.timestamp()
+    k = math.ceil((t - offset) / period) if inclusive else math.floor((t - offset) / period) + 1
+    return datetime.fromtimestamp(offset + k * period, tz=UTC)
+
+
+def poll_slot_after(calendar_id: int, interval: timedelta, moment: datetime) -> datetime:
+    """A polled calendar's first slot after ``moment``: slots are every ``interval`` at its own offset."""
+    period = max(60, int(interval.total_seconds()))
+    return _slot_after(moment, period, poll_offset(calendar_id, period))
+
+
+def safety_net_at(calendar_id: int, interval: timedelta, synced: datetime) -> datetime:
+    """When the periodic safety net syncs a calendar last synced at ``synced``: its first slot on
+    a grid of ``interval / 2`` (own offset) at least ``interval / 2`` later, so between half the
+    interval and the interval after its last sync (never staler than ``interval``), and spread
+    evenly over the grid whatever bunched the syncs before (a deploy, an outage)."""
+    half = max(60, int(interval.total_seconds()) // 2)
+    return _slot_after(synced + timedelta(seconds=half), half, spread_offset(calendar_id, half), inclusive=True)
+
+
+def next_poll_at(*, calendar_id: int, provider: str, after: datetime) -> datetime:
+    """``ExternalCalendar.next_poll_at`` for a run that ended (or was queued) at ``after``:
+    the next poll slot of a push-less provider, else the periodic safety net."""
+    interval = poll_interval(provider)
+    if interval is not None:
+        return poll_slot_after(calendar_id, interval, after)
+    return safety_net_at(calendar_id, settings.CALENDAR_PERIODIC_SYNC_INTERVAL, after)
+
+
+def channel_renew_at(*, calendar_id: int, expires_at: datetime, renew_before: timedelta, now: datetime) -> datetime:
+    """When a channel expiring at ``expires_at`` is renewed: at the calendar's own time of day
+    (a daily slot), the last one at least ``renew_before`` ahead of expiry. Google's 7-day
+    channels so renew every 6 days at the same minute, Graph's 3-day subscriptions daily, and
+    channels opened together (a deploy, an outage) spread over the day from their first
+    renewal. A lifetime too short for a daily slot: ``renew_before`` ahead of expiry."""
+    latest = expires_at - renew_before
+    offset = spread_offset(calendar_id, DAY_SECONDS)
+    slot = _slot_after(latest, DAY_SECONDS, offset, inclusive=True)
+    if slot > latest:
+        slot -= timedelta(days=1)
+    return slot if slot > now else latest
 
 
 def polled_next_sync_at(
@@ -284,13 +326,9 @@ def polled_next_sync_at(
     Slots are every ``interval`` (the provider's ``poll_interval``: ``CALDAV_POLL_MINUTES``)
     at the calendar's own offset; the last check is the later of its last successful sync and
     ``last_run_at`` (the last run, failed or not), so a failing server is not asked every
-    minute. Never checked: now.
+    minute. Never checked: now. What runs store in ``next_poll_at``.
     """
-    interval = max(60, int(interval.total_seconds()))
     checks = [t for t in (calendar.last_synced_at, last_run_at) if t is not None]
     if not checks:
         return timezone.now()
-    last = max(checks).timestamp()
-    offset = poll_offset(calendar.pk, interval)
-    slot = offset + (math.floor((last - offset) / interval) + 1) * interval
-    return datetime.fromtimestamp(slot, tz=UTC)
+    return poll_slot_after(calendar.pk, interval, max(checks))

@@ -88,10 +88,17 @@ def incident_email_task(self, incident_id: int) -> None:
 
 
 @shared_task
-def watch_channels_renew_task() -> None:
-    """Renew channels close to expiry, open missing ones, forget long-expired stopped ones."""
+def watch_channels_renew_due_task() -> None:
+    """Every minute: renew the channels whose ``renew_at`` has come (spread renewals stay spread)."""
     for channel_pk in channel_services.watch_channels_due_for_renewal():
         watch_channel_renew_task.delay(channel_pk)
+
+
+@shared_task
+def watch_channels_renew_task() -> None:
+    """Hourly: renew what is due, open missing channels (a failed watch), forget long-expired
+    stopped ones. The missing-channel check reads every selected push calendar: not every minute."""
+    watch_channels_renew_due_task()
     for calendar_id in channel_services.calendars_without_channel():
         calendar_watch_task.delay(calendar_id)
     channel_services.watch_channels_forget_stopped()
@@ -99,8 +106,10 @@ def watch_channels_renew_task() -> None:
 
 @shared_task
 def calendars_sync_periodic_task() -> None:
-    """The safety net: notifications are not guaranteed, so sync what has not synced lately."""
-    for calendar_id in sync_services.calendars_due_for_periodic_sync():
+    """Every minute: sync (coalesced) every calendar whose ``next_poll_at`` has come: CalDAV's
+    polls (the sync's first request is the cheap change check: an unchanged calendar costs
+    one) and the push providers' safety net (notifications are not guaranteed)."""
+    for calendar_id in sync_services.calendars_due():
         sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.PERIODIC)
 
 
@@ -113,10 +122,9 @@ def calendars_horizon_roll_task() -> None:
 
 @shared_task
 def calendars_poll_task() -> None:
-    """Providers without push (CalDAV): request a (coalesced) sync of every calendar whose poll
-    slot has come. The sync's first request is the cheap change check: an unchanged calendar costs one."""
-    for calendar_id in sync_services.calendars_due_for_poll():
-        sync_services.calendar_sync_request(calendar_id=calendar_id, trigger=SyncRun.Trigger.PERIODIC)
+    """The former separate CalDAV tick, now :func:`calendars_sync_periodic_task` (kept for
+    messages queued before a deploy)."""
+    calendars_sync_periodic_task()
 
 
 @shared_task(bind=True)

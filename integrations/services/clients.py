@@ -63,6 +63,12 @@ class _DecidingClient:
         self.connection = connection
         self._client = client
 
+    @property
+    def provider_client(self) -> CalendarClient:
+        """The provider's own client, unguarded: the poll check hands its errors to the run,
+        which marks and records them (``integrations.services.sync``)."""
+        return self._client
+
     def __getattr__(self, name: str):
         attribute = getattr(self._client, name)
         if not callable(attribute):

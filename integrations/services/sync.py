@@ -39,16 +39,16 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisSerializer
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
 from integrations.providers import PROVIDERS
 from integrations.providers.base import ProviderError
-from integrations.selectors import poll_interval, polled_next_sync_at
+from integrations.selectors import next_poll_at, poll_interval
 from integrations.services.clients import connection_client
 from integrations.services.incidents import calendar_failures_check, calendar_success_check
-from integrations.sync.engine import calendar_sync
+from integrations.sync.engine import calendar_sync, needs_full_sync
 from integrations.sync.locks import calendar_sync_lock
 
 logger = logging.getLogger(__name__)
@@ -76,6 +76,9 @@ FULL_TRIGGERS = frozenset(
 )
 HORIZON_SLACK = dt.timedelta(hours=12)  # a window this close to the horizon is not rolled yet
 SYNCABLE_STATUSES = (CalendarConnection.Status.ACTIVE, CalendarConnection.Status.ERROR)
+# A due calendar whose connection cannot sync (reauth required) is looked at again this much
+# later, not every minute; reconnecting syncs it, and that run sets its next time.
+PARKED_FOR = dt.timedelta(days=1)
 MESSAGE_TTL_SECONDS = 32 * 24 * 3600  # a channel's highest message number: longer than any channel lives
 IN_BURST = "in_burst"  # a notification inside a burst that asked for the burst's trailing sync
 IN_BURST_SCHEDULED = "in_burst_scheduled"  # inside a burst whose trailing sync is already scheduled
@@ -337,6 +340,11 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
         return _trailing_sync_run(calendar_id)
     runs: list[SyncRun] = []
     key = _pending_key(calendar_id)
+    client = None
+    if trigger == SyncRun.Trigger.PERIODIC:
+        unchanged, client = _poll_check(calendar_id, trigger)
+        if unchanged:
+            return runs
     while True:
         with calendar_sync_lock(calendar_id) as lock:
             if not lock.acquired:
@@ -347,9 +355,16 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
             calendar = _calendar_for_sync(calendar_id)
             if calendar is None:
                 logger.info("calendar %s is gone, deselected or not connected: nothing to sync", calendar_id)
+                if trigger == SyncRun.Trigger.PERIODIC:
+                    # Due, but its connection cannot sync (reauth required): not asked every minute.
+                    ExternalCalendar.objects.filter(pk=calendar_id, selected=True).update(
+                        next_poll_at=timezone.now() + PARKED_FOR
+                    )
                 return runs
             try:
-                runs.append(_calendar_sync_once(calendar=calendar, trigger=trigger, heartbeat=lock.extend))
+                run = _calendar_sync_once(calendar=calendar, trigger=trigger, heartbeat=lock.extend, client=client)
+                runs.append(run)
+                client = None
             except ProviderError as exc:
                 if not exc.retryable:
                     # Nothing will retry this run: later requests must queue their own task.
@@ -372,12 +387,15 @@ def calendar_sync_run(*, calendar_id: int, trigger: str, settle: bool = False) -
         trigger = pending
 
 
-def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat) -> SyncRun:
+def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat, client=None) -> SyncRun:
+    """One run; the calendar's ``next_poll_at`` then moves to its next slot, failed or not
+    (a failing server too is asked once a slot). ``client``: the poll check's, which holds
+    what it read."""
     # A ReauthRequired marks the connection on its way out of the client (services.clients).
     try:
         run = calendar_sync(
             calendar=calendar,
-            client=connection_client(calendar.connection),
+            client=client or connection_client(calendar.connection),
             trigger=trigger,
             full=trigger in FULL_TRIGGERS,
             heartbeat=heartbeat,
@@ -385,42 +403,154 @@ def _calendar_sync_once(*, calendar: ExternalCalendar, trigger: str, heartbeat) 
     except ProviderError:
         calendar_failures_check(calendar_id=calendar.pk)
         raise
+    finally:
+        _next_poll_store(calendar)
     calendar_success_check(connection_id=calendar.connection_id)
     return run
 
 
-def calendars_due_for_poll(*, now=None) -> list[int]:
-    """Selected calendars of push-less providers (CalDAV) whose poll slot has come: each
-    calendar polls every ``poll_interval`` at its own stable offset (no thundering herd)."""
+def _next_poll_at(calendar: ExternalCalendar, now: dt.datetime) -> dt.datetime:
+    return next_poll_at(calendar_id=calendar.pk, provider=calendar.connection.provider, after=now)
+
+
+def _next_poll_store(calendar: ExternalCalendar) -> None:
+    """After a run, failed or not: the calendar's next slot from now (one UPDATE)."""
+    calendar.next_poll_at = _next_poll_at(calendar, timezone.now())
+    ExternalCalendar.objects.filter(pk=calendar.pk).update(next_poll_at=calendar.next_poll_at)
+
+
+# What a poll check reads (compiling the full three-table SELECT was half its CPU); fields
+# deferred here are loaded if a client needs them, and the run reloads the calendar anyway.
+_POLL_FIELDS = (
+    *("connection_id", "external_id", "sync_cursor", "window_end", "last_error", "failing_since", "next_poll_at"),
+    *("connection__provider", "connection__status", "connection__account_email", "connection__access_token"),
+    *("connection__server_url", "connection__calendar_user_addresses", "connection__merchant__time_zone"),
+)
+
+
+def _calendar_for_poll(calendar_id: int) -> ExternalCalendar | None:
+    rows = (
+        ExternalCalendar.objects.select_related("connection__merchant")
+        .only(*_POLL_FIELDS)
+        .filter(pk=calendar_id, selected=True, connection__status__in=SYNCABLE_STATUSES)
+        .order_by()[:1]
+    )
+    return next(iter(rows), None)
+
+
+# One statement on PostgreSQL for both writes of an unchanged poll (the ORM's two UPDATEs
+# were a fifth of the poll's CPU: docs/BENCHMARKS.md §7).
+_POLL_CHECKED_SQL = (
+    "WITH polled AS (UPDATE integrations_externalcalendar SET last_synced_at = %s, next_poll_at = %s"
+    " WHERE id = %s RETURNING connection_id)"
+    " UPDATE integrations_calendarconnection SET last_synced_at = %s"
+    " WHERE id IN (SELECT connection_id FROM polled) AND status = %s"
+)
+
+
+def _poll_checked_store(calendar: ExternalCalendar, now: dt.datetime, planned: dt.datetime) -> None:
+    """The calendar's and its connection's time, and the calendar's next slot."""
+    calendar.last_synced_at, calendar.next_poll_at = now, planned
+    active = CalendarConnection.Status.ACTIVE
+    if db_connection.vendor == "postgresql":
+        with db_connection.cursor() as cursor:
+            cursor.execute(_POLL_CHECKED_SQL, [now, planned, calendar.pk, now, str(active)])
+        return
+    ExternalCalendar.objects.filter(pk=calendar.pk).update(last_synced_at=now, next_poll_at=planned)
+    CalendarConnection.objects.filter(pk=calendar.connection_id, status=active).update(last_synced_at=now)
+
+
+def _poll_check(calendar_id: int, trigger: str) -> tuple[bool, object | None]:
+    """A poll (SPEC §8.2): one cheap request, and a calendar in good standing whose server
+    says nothing changed since its cursor is done: ``(True, None)``. No sync run is recorded
+    (a check is not a sync: 288 rows a day per calendar otherwise) and no lock is taken (it
+    only reads the server, and writes nothing a concurrent run would miss): one SELECT and
+    one UPDATE of the calendar's time and next slot and the connection's time (two elsewhere
+    than PostgreSQL). Otherwise
+    ``(False, client)``: the run goes on under the lock with this client, which keeps what
+    the check read (a changed state, or the error to record), so nothing is asked twice.
+    Only for providers with the optional ``client.unchanged`` (CalDAV's ctag/sync-token)."""
+    calendar = _calendar_for_poll(calendar_id)
+    now = timezone.now()
+    if (
+        calendar is None
+        or poll_interval(calendar.connection.provider) is None
+        or not calendar.sync_cursor
+        or calendar.last_error
+        or calendar.failing_since is not None
+        or calendar.connection.status != CalendarConnection.Status.ACTIVE
+        or needs_full_sync(calendar, now)
+    ):
+        return False, None  # the run decides (and records) what happens
+    try:
+        client = connection_client(calendar.connection)
+    except ProviderError:
+        return False, None
+    check = getattr(client.provider_client, "unchanged", None)
+    if check is None:
+        return False, client
+    key = _pending_key(calendar_id)
+    cache.delete(key)  # as a run starts: what is asked from now on comes after this check
+    try:
+        unchanged = check(calendar.external_id, cursor=calendar.sync_cursor)
+    except ProviderError:
+        unchanged = False
+    if not unchanged:
+        cache.add(key, trigger, timeout=PENDING_TTL_SECONDS)  # the locked run (or its holder) takes it
+        return False, client
+    now = timezone.now()
+    _poll_checked_store(calendar, now, _next_poll_at(calendar, now))
+    logger.info("calendar %s unchanged at the server (poll)", calendar.pk)
+    return True, None  # a request made since the check found no pending key: it queued its own task
+
+
+# --- what beat's periodic tasks select (integrations/schedule.py) ---------------------------
+
+
+def _polled_providers() -> list[str]:
+    return [key for key in PROVIDERS if poll_interval(key) is not None]
+
+
+def calendars_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Every selected calendar whose ``next_poll_at`` has come: CalDAV polls and the push
+    providers' safety net alike (each stores its own kind of next time). One read of the
+    partial index, nothing joined: it grows with what is due, not with the tables (a join
+    with the connections let the planner hash or scan all of them: docs/BENCHMARKS.md). A
+    calendar whose connection cannot sync is parked by its run (``PARKED_FOR``). Not leased:
+    a 2,000-row UPDATE per tick cost more than the selection; the run sets the next slot,
+    and one still queued at the next tick is absorbed by its pending key."""
     now = now or timezone.now()
-    due = []
-    for provider in PROVIDERS:
-        interval = poll_interval(provider)
-        if interval is None:
-            continue
-        calendars = (
-            ExternalCalendar.objects.filter(
-                selected=True, connection__provider=provider, connection__status__in=SYNCABLE_STATUSES
-            )
-            .annotate(last_run_at=Max("sync_runs__started_at"))
-            .only("pk", "last_synced_at")
-        )
-        due += [
-            c.pk
-            for c in calendars
-            if polled_next_sync_at(calendar=c, interval=interval, last_run_at=c.last_run_at) <= now
-        ]
-    return due
-
-
-def calendars_due_for_periodic_sync() -> list[int]:
-    """Selected calendars of usable connections whose last sync is older than the interval."""
-    cutoff = timezone.now() - settings.CALENDAR_PERIODIC_SYNC_INTERVAL
     return list(
-        ExternalCalendar.objects.filter(selected=True, connection__status__in=SYNCABLE_STATUSES)
-        .filter(Q(last_synced_at__isnull=True) | Q(last_synced_at__lt=cutoff))
+        ExternalCalendar.objects.filter(selected=True, next_poll_at__lte=now)
+        .order_by("next_poll_at")
         .values_list("pk", flat=True)
     )
+
+
+def _due_of(providers: list[str], now: dt.datetime | None) -> list[int]:
+    due = set(calendars_due(now=now))
+    return [
+        pk
+        for pk in ExternalCalendar.objects.filter(
+            pk__in=due, connection__provider__in=providers, connection__status__in=SYNCABLE_STATUSES
+        )
+        .order_by("next_poll_at")
+        .values_list("pk", flat=True)
+    ]
+
+
+def calendars_due_for_poll(*, now=None) -> list[int]:
+    """The due calendars of push-less providers (CalDAV): each polls every ``poll_interval``
+    at its own offset (``next_poll_at``: no herd). For tools and tests; beat takes
+    :func:`calendars_due` whole."""
+    return _due_of(_polled_providers(), now)
+
+
+def calendars_due_for_periodic_sync(*, now=None) -> list[int]:
+    """The due calendars of push providers: the safety net (``next_poll_at`` between half and
+    all of ``CALENDAR_PERIODIC_SYNC_INTERVAL`` after their last run, spread)."""
+    polled = set(_polled_providers())
+    return _due_of([key for key in PROVIDERS if key not in polled], now)
 
 
 def calendars_due_for_horizon_roll() -> list[int]:

@@ -277,7 +277,8 @@ def test_with_redis_down_pushes_get_200_and_once_it_is_back_the_periodic_sync_ca
     wait_for(lambda: Client().get("/health/").status_code == 200, "the broker to be back")
     # Time passes (the periodic interval), then beat's entry fires: its task, sent as beat sends it.
     ExternalCalendar.objects.filter(pk=calendar.pk).update(
-        last_synced_at=timezone.now() - settings.CALENDAR_PERIODIC_SYNC_INTERVAL - dt.timedelta(minutes=1)
+        last_synced_at=timezone.now() - settings.CALENDAR_PERIODIC_SYNC_INTERVAL - dt.timedelta(minutes=1),
+        next_poll_at=timezone.now() - dt.timedelta(minutes=1),  # its safety net has come
     )
     from integrations.schedule import BEAT_SCHEDULE
     from integrations.tasks import calendars_sync_periodic_task

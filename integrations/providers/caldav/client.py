@@ -37,6 +37,7 @@ from integrations.providers.base import (
     EventPage,
     InvalidRequest,
     NotFound,
+    ProviderError,
     RemoteCalendar,
     RemoteEvent,
     TransientError,
@@ -48,7 +49,7 @@ from integrations.providers.caldav.events import (
     group_of,
     occurrences,
     own_addresses,
-    timing_only,
+    timing_only_parsed,
 )
 from integrations.providers.caldav.session import DAVSession, error_for
 
@@ -102,6 +103,8 @@ class CalDAVCalendarClient:
         addresses = connection.calendar_user_addresses.splitlines()
         self.own = own_addresses(addresses, connection.account_email)
         self.zone = connection.merchant.zone
+        # What :meth:`unchanged` just read (a state, or the error it met), for list_events.
+        self._checked: dict[str, tuple[str, str] | ProviderError] = {}
 
     # --- calendars ------------------------------------------------------------------------
 
@@ -114,7 +117,10 @@ class CalDAVCalendarClient:
         self, calendar_id: str, *, cursor: str | None, window_start: dt.datetime, window_end: dt.datetime
     ) -> Iterator[EventPage]:
         state = Cursor.load(cursor)
-        token, ctag = self._collection_state(calendar_id)
+        checked = self._checked.pop(calendar_id, None)
+        if isinstance(checked, ProviderError):
+            raise checked  # the check failed just now: the run records that, without asking again
+        token, ctag = checked or self._collection_state(calendar_id)
         if state is not None and state.unchanged(token, ctag):
             yield EventPage(next_cursor=cursor)
             return
@@ -139,6 +145,24 @@ class CalDAVCalendarClient:
             replaced_groups=sorted({group_of(h) for h in changes.removed}),
             next_cursor=Cursor(token=changes.token or token, ctag=ctag).dump(),
         )
+
+    def unchanged(self, calendar_id: str, *, cursor: str | None) -> bool:
+        """The poll's cheap check alone (one ``PROPFIND Depth: 0``): True when the collection's
+        sync-token (or ctag) is still the cursor's, so there is nothing to list. A changed state
+        is kept for the :meth:`list_events` that follows on this client, and so is an error:
+        the server is not asked twice."""
+        state = Cursor.load(cursor)
+        if state is None:
+            return False
+        try:
+            self._checked[calendar_id] = self._collection_state(calendar_id)
+        except ProviderError as exc:
+            self._checked[calendar_id] = exc
+            raise
+        if state.unchanged(*self._checked[calendar_id]):
+            del self._checked[calendar_id]
+            return True
+        return False
 
     def list_events_stored(
         self, calendar_id: str, *, window_start: dt.datetime, window_end: dt.datetime
@@ -270,9 +294,9 @@ class CalDAVCalendarClient:
                 page.replaced_groups.append(group)  # removed meanwhile
                 continue
             try:
-                stored = timing_only(data, self.own)
+                stored, parsed = timing_only_parsed(data, self.own)
                 events = occurrences(
-                    stored, group=group, own=self.own, zone=self.zone, window_start=window[0], window_end=window[1]
+                    parsed, group=group, own=self.own, zone=self.zone, window_start=window[0], window_end=window[1]
                 )
             except UnreadableCalendar:
                 logger.warning("CalDAV object %s of calendar %s is unreadable; left as it was", path, calendar_id)

@@ -92,13 +92,20 @@ def parse(data: str | bytes) -> icalendar.Calendar:
 
 def timing_only(data: str | bytes, own: frozenset[str]) -> str:
     """The privacy-safe copy of one calendar object that we store (see the module docstring)."""
+    return timing_only_parsed(data, own)[0]
+
+
+def timing_only_parsed(data: str | bytes, own: frozenset[str]) -> tuple[str, icalendar.Calendar]:
+    """:func:`timing_only` and the copy as a calendar, to expand without parsing it again
+    (parsing is most of a sync's CPU: docs/BENCHMARKS.md, the CalDAV profile)."""
     try:
-        return _timing_only(parse(data), own)
+        copy = _timing_only(parse(data), own)
+        return copy.to_ical().decode(), copy
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise UnreadableCalendar(f"the object cannot be read: {type(exc).__name__}") from exc
 
 
-def _timing_only(source: icalendar.Calendar, own: frozenset[str]) -> str:
+def _timing_only(source: icalendar.Calendar, own: frozenset[str]) -> icalendar.Calendar:
     out = icalendar.Calendar()
     out.add("PRODID", "-//merchant-calendar//timing only//EN")
     out.add("VERSION", "2.0")
@@ -123,7 +130,7 @@ def _timing_only(source: icalendar.Calendar, own: frozenset[str]) -> str:
                             kept.params["PARTSTAT"] = address.params["PARTSTAT"]
                         event.add(role, kept)
             out.add_component(event)
-    return out.to_ical().decode()
+    return out
 
 
 def _instant(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
@@ -216,7 +223,7 @@ def _shift(component, zone: ZoneInfo) -> dt.timedelta | None:
 
 
 def occurrences(
-    data: str | bytes,
+    data: str | bytes | icalendar.Calendar,
     *,
     group: str,
     own: frozenset[str],
@@ -224,8 +231,9 @@ def occurrences(
     window_start: dt.datetime,
     window_end: dt.datetime,
 ) -> list[RemoteEvent]:
-    """Every occurrence of one stored object overlapping the window (a little more: see MARGIN)."""
-    calendar = parse(data)
+    """Every occurrence of one stored object overlapping the window (a little more: see MARGIN).
+    ``data``: its text, or the calendar :func:`timing_only_parsed` made of it."""
+    calendar = data if isinstance(data, icalendar.Calendar) else parse(data)
     query = recurring_ical_events.of(calendar, components=["VEVENT"], skip_bad_series=True)
     events: dict[str, RemoteEvent] = {}
     shifts: dict[str, dt.timedelta] = {}

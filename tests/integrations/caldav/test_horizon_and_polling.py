@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from integrations.models import CalendarConnection, ExternalCalendar, SyncRun
 from integrations.selectors import poll_offset, polled_next_sync_at
-from integrations.services.sync import calendars_due_for_poll
+from integrations.services.sync import calendars_due, calendars_due_for_poll
 from integrations.tasks import calendars_horizon_roll_task, calendars_poll_task
 from tests.integrations.caldav.conftest import ics, vevent
 
@@ -77,11 +77,12 @@ def test_due_calendars_and_the_poll_task(caldav_connect, caldav_user, settings, 
     calendar = connected.calendar
     assert calendars_due_for_poll() == []  # just synced
     past = timezone.now() - dt.timedelta(minutes=6)
-    ExternalCalendar.objects.filter(pk=calendar.pk).update(last_synced_at=past)
-    SyncRun.objects.filter(calendar=calendar).update(started_at=past)
+    ExternalCalendar.objects.filter(pk=calendar.pk).update(last_synced_at=past, next_poll_at=past)
     google = CalendarConnection.objects.create(merchant=merchant, provider="google", account_email="g@example.com")
-    ExternalCalendar.objects.create(connection=google, external_id="g@example.com", selected=True)
+    other = ExternalCalendar.objects.create(connection=google, external_id="g@example.com", selected=True)
     assert calendars_due_for_poll() == [calendar.pk]  # CalDAV only, and only when due
+    assert set(calendars_due()) == {calendar.pk, other.pk}  # what beat takes: CalDAV and the safety net
+    ExternalCalendar.objects.filter(pk=other.pk).update(next_poll_at=timezone.now() + dt.timedelta(hours=2))
 
     caldav_user.proxy.reset()
     calendars_poll_task()

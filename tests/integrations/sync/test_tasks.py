@@ -21,10 +21,10 @@ def test_beat_schedule_runs_renewal_periodic_sync_and_horizon_roll():
     app.loader.import_default_modules()
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert tasks == {
+        "integrations.tasks.watch_channels_renew_due_task",
         "integrations.tasks.watch_channels_renew_task",
         "integrations.tasks.calendars_sync_periodic_task",
         "integrations.tasks.calendars_horizon_roll_task",
-        "integrations.tasks.calendars_poll_task",
         "integrations.tasks.booking_copies_retry_task",
     }
     assert tasks <= set(app.tasks)
@@ -73,7 +73,10 @@ def test_periodic_task_syncs_only_calendars_not_synced_lately(gcal, settings):
     event_id = gcal.add(timed_event(at(2)))
     calendars_sync_periodic_task.delay()
     assert gcal.blocks() == {}  # synced at connect, minutes ago
-    ExternalCalendar.objects.filter(pk=gcal.calendar.pk).update(last_synced_at=timezone.now() - dt.timedelta(hours=4))
+    calendar = ExternalCalendar.objects.get(pk=gcal.calendar.pk)
+    waits = calendar.next_poll_at - calendar.last_synced_at
+    assert dt.timedelta(hours=1.5) <= waits <= dt.timedelta(hours=3, minutes=1)  # the safety net, spread
+    ExternalCalendar.objects.filter(pk=calendar.pk).update(next_poll_at=timezone.now() - dt.timedelta(seconds=1))
     calendars_sync_periodic_task.delay()
     run = SyncRun.objects.filter(calendar=gcal.calendar).first()
     assert (run.trigger, run.kind) == ("periodic", "incremental")
