@@ -312,6 +312,29 @@ def scale(r: dict) -> list[str]:
     return lines
 
 
+def booking(r: dict) -> list[str]:
+    p = r["parameters"]
+    lines = [
+        "### 10. Booking with the live check (`bench.booking`)",
+        "",
+        f"{p['runs']} public bookings on each server per round, interleaved, one at a time over HTTP; Google "
+        "connected; the deadline `BOOKING_LIVE_CHECK_SECONDS` is 2 s.",
+        "",
+        "| freeBusy answers after | with the live check p50 / p95 | without (baseline, same run) p50 / p95 "
+        "| cost p50 / p95 | ratio (p50) |",
+        "|---|---|---|---|---|",
+    ]
+    for latency, round_ in r["rounds"].items():
+        f = round_["figures"]
+        lines.append(
+            f"| {latency} ms | {f['with_live_check']['p50_ms']:.1f} / {f['with_live_check']['p95_ms']:.1f} ms "
+            f"| {f['without']['p50_ms']:.1f} / {f['without']['p95_ms']:.1f} ms "
+            f"| +{round_['live_check_cost_p50_ms']:.1f} / +{round_['live_check_cost_p95_ms']:.1f} ms "
+            f"| {round_['ratio_p50']:.2f}x |"
+        )
+    return lines
+
+
 def machine(results: list[dict]) -> list[str]:
     m = results[0]["machine"]
     loads = ", ".join(f"{r['benchmark']} {' '.join(r['machine']['loadavg_at_start'])}" for r in results)
@@ -336,6 +359,7 @@ def main() -> None:
         "live_poll": live_poll,
         "caldav": caldav,
         "scale": scale,
+        "booking": booking,
     }
     results = []
     for name, render in sections.items():
