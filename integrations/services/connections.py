@@ -355,7 +355,8 @@ def _bookings_calendar_choose(*, merchant: Merchant, provider: str, calendar_pk:
     connection.save(update_fields=["bookings_calendar_id", "bookings_calendar_name", "updated_at"])
     calendar.delete()
     transaction.on_commit(lambda: merchant_changed(merchant.pk))
-    transaction.on_commit(lambda: bookings_backfill(connection=connection))
+    if connection.write_bookings:
+        transaction.on_commit(lambda: bookings_backfill(connection=connection))
 
 
 @transaction.atomic
