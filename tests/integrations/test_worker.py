@@ -8,6 +8,7 @@ its duration, and the worker reads the *test* database through DATABASE_URL.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -43,6 +44,33 @@ def wait_for(condition, what: str, timeout: float = WAIT_SECONDS, log: Path | No
         time.sleep(0.1)
     tail = log.read_text()[-4000:] if log and log.exists() else ""
     pytest.fail(f"timed out waiting for {what}\n--- worker log ---\n{tail}")
+
+
+@contextlib.contextmanager
+def worker_process(env: dict[str, str], log: Path, name: str):
+    """A ``celery -A config worker`` subprocess (solo pool) with ``env``, logging to ``log``;
+    yields once it is ready and stops it (terminate, then kill) however the test ends."""
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"]
+    command += [
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-n",
+        f"{name}-{uuid.uuid4().hex[:8]}@%h",
+    ]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: process.poll() is not None or " ready." in log.read_text(), "the worker to start", log=log)
+        assert process.poll() is None, log.read_text()[-4000:]
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -82,21 +110,8 @@ def celery_worker(queue_to_redis, live_server, google_emulator, tmp_path):
     log = tmp_path / "worker.log"
     env = worker_environment(queue_to_redis, GOOGLE_WEBHOOK_URL=live_server.url + settings.GOOGLE_WEBHOOK_PATH)
     settings.GOOGLE_WEBHOOK_URL = env["GOOGLE_WEBHOOK_URL"]
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"]
-    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"]
-    with log.open("w") as out:
-        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: worker.poll() is not None or " ready." in log.read_text(), "the worker to start", log=log)
-        assert worker.poll() is None, log.read_text()[-4000:]
+    with worker_process(env, log, "test"):
         yield log
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=10)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -151,21 +166,8 @@ def retrying_worker(queue_to_redis, live_server, google_emulator, tmp_path):
         CALENDAR_SYNC_RETRY_MAX_SECONDS="1",
         GOOGLE_API_MAX_ATTEMPTS="1",
     )
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"]
-    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"]
-    with log.open("w") as out:
-        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: worker.poll() is not None or " ready." in log.read_text(), "the worker to start", log=log)
-        assert worker.poll() is None, log.read_text()[-4000:]
+    with worker_process(env, log, "test"):
         yield log
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=10)
 
 
 @pytest.mark.django_db(transaction=True)

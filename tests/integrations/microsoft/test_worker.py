@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
-import uuid
 
 import pytest
 import requests
@@ -19,7 +16,7 @@ from integrations.models import SyncRun, WatchChannel
 from tests.conftest import api_token_for
 from tests.emulators.microsoft.support import timed
 from tests.integrations.microsoft.test_connect_platform import browser_for, connect
-from tests.integrations.test_worker import ROOT, queue_to_redis, redis_url, wait_for  # noqa: F401 - fixtures
+from tests.integrations.test_worker import queue_to_redis, redis_url, wait_for, worker_process  # noqa: F401 - fixtures
 from tests.workers import worker_environment
 
 WATCH = "/api/v1/merchant/integrations/microsoft/calendar/watch"
@@ -41,21 +38,8 @@ def microsoft_worker(queue_to_redis, live_server, ms, tmp_path):  # noqa: F811
         SSL_CERT_FILE=os.environ["SSL_CERT_FILE"],
         MICROSOFT_API_RETRY_BASE_SECONDS="0.01",
     )
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"]
-    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"ms-{uuid.uuid4().hex[:8]}@%h"]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: process.poll() is not None or " ready." in log.read_text(), "the worker to start", log=log)
-        assert process.poll() is None, log.read_text()[-4000:]
+    with worker_process(env, log, "ms"):
         yield log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,10 +10,7 @@ maximum delay costs one more listing per maximum delay, never one per notificati
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 import time
-import uuid
 
 import pytest
 import requests
@@ -21,7 +18,7 @@ from django.conf import settings
 
 from integrations.models import SyncRun, WatchChannel
 from tests.integrations.sync.conftest import at, timed_event
-from tests.integrations.test_worker import ROOT, queue_to_redis, redis_url, wait_for  # noqa: F401 - fixtures
+from tests.integrations.test_worker import queue_to_redis, redis_url, wait_for, worker_process  # noqa: F401 - fixtures
 from tests.workers import worker_environment
 
 SETTLE = 0.5  # the default
@@ -56,21 +53,8 @@ def worker(queue_to_redis, live_server, google_emulator, tmp_path, timing, max_d
         CALENDAR_NOTIFICATION_SETTLE_SECONDS=str(SETTLE),
         CALENDAR_NOTIFICATION_MAX_DELAY_SECONDS=str(max_delay),
     )
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "INFO"]
-    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"burst-{uuid.uuid4().hex[:8]}@%h"]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: process.poll() is not None or " ready." in log.read_text(), "the worker to start", log=log)
-        assert process.poll() is None, log.read_text()[-4000:]
+    with worker_process(env, log, "burst"):
         yield log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def _headers(channel: WatchChannel, number: int) -> dict[str, str]:
