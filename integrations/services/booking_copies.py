@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
@@ -39,7 +41,7 @@ from scheduling.models import Booking
 logger = logging.getLogger(__name__)
 
 WRITING = (CalendarConnection.Status.ACTIVE, CalendarConnection.Status.ERROR)
-_CREATE_LOCK_SECONDS = 120
+_LOCK_SECONDS = 120
 
 
 class BookingsCalendarUnavailable(ProviderError):
@@ -139,6 +141,18 @@ def _event(booking: Booking) -> BookingEvent:
     )
 
 
+@contextmanager
+def _exclusive(key: str, busy: str) -> Iterator[None]:
+    """One holder at a time across workers (a short cache key); a second caller gets a
+    :class:`TransientError` saying ``busy``, which its task retries shortly."""
+    if not cache.add(key, "1", timeout=_LOCK_SECONDS):
+        raise TransientError(busy, retry_after=2)
+    try:
+        yield
+    finally:
+        cache.delete(key)
+
+
 def _bookings_calendar(connection: CalendarConnection, client) -> str:
     """The connection's bookings calendar, created at the provider the first time.
 
@@ -146,10 +160,7 @@ def _bookings_calendar(connection: CalendarConnection, client) -> str:
     make one calendar, not two; the loser retries and finds it."""
     if connection.bookings_calendar_id:
         return connection.bookings_calendar_id
-    key = f"bookings-calendar-create:{connection.pk}"
-    if not cache.add(key, "1", timeout=_CREATE_LOCK_SECONDS):
-        raise TransientError("the bookings calendar is being created", retry_after=2)
-    try:
+    with _exclusive(f"bookings-calendar-create:{connection.pk}", "the bookings calendar is being created"):
         connection.refresh_from_db(fields=["bookings_calendar_id", "bookings_calendar_name"])
         if connection.bookings_calendar_id:
             return connection.bookings_calendar_id
@@ -171,8 +182,6 @@ def _bookings_calendar(connection: CalendarConnection, client) -> str:
         connection.bookings_calendar_id, connection.bookings_calendar_name = remote.id, remote.summary or name
         logger.info("created the bookings calendar of connection %s", connection.pk)
         return remote.id
-    finally:
-        cache.delete(key)
 
 
 def _record(copy: BookingCopy, **fields) -> None:
@@ -187,13 +196,8 @@ def booking_copy_write(*, copy_id: int) -> None:
     write runs last puts the latest state, whatever order the queue delivered them in.
     Raises :class:`TransientError` (recorded first) for the task to retry; any other failure
     is recorded on the copy and left for the merchant (the card shows it) and the sweep."""
-    key = f"booking-copy-write:{copy_id}"
-    if not cache.add(key, "1", timeout=_CREATE_LOCK_SECONDS):
-        raise TransientError("another write of this copy is running", retry_after=2)
-    try:
+    with _exclusive(f"booking-copy-write:{copy_id}", "another write of this copy is running"):
         _booking_copy_write(copy_id)
-    finally:
-        cache.delete(key)
 
 
 def _booking_copy_write(copy_id: int) -> None:

@@ -69,7 +69,7 @@ def _ask(ask: _Ask, start: dt.datetime, end: dt.datetime) -> list[RemoteEvent]:
         connections.close_all()  # this thread's own connections (a saved token refresh)
 
 
-def _busy_calendars(ask: _Ask, events: list[RemoteEvent], start: dt.datetime, end: dt.datetime, zone) -> bool:
+def _says_busy(ask: _Ask, events: list[RemoteEvent], start: dt.datetime, end: dt.datetime, zone) -> bool:
     prefs = BusyPreferences(block_tentative=ask.connection.block_tentative, block_all_day=ask.connection.block_all_day)
     for event in events:
         block = event_block(event, prefs=prefs, zone=zone)
@@ -110,7 +110,7 @@ def interval_busy_now(*, merchant, start: dt.datetime, end: dt.datetime) -> bool
                 exc,
             )
             continue
-        if _busy_calendars(ask, events, start, end, merchant.zone):
+        if _says_busy(ask, events, start, end, merchant.zone):
             busy = True
             # The stored blocks are behind: sync what this connection has.
             for calendar_id in ask.calendars.values():
